@@ -1,0 +1,46 @@
+//! The seam between the server functions (compiled into `app`) and the task runner (in `server`).
+//!
+//! `server` implements [`Backend`] on its runner and provides it as Leptos context, so the server
+//! functions and the REST routes reach one code path.
+
+use super::types::{ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Why a backend call failed, with the HTTP status it deserves.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl BackendError {
+    pub fn status(&self) -> u16 {
+        match self {
+            BackendError::InvalidInput(_) => 400,
+            BackendError::NotFound(_) => 404,
+            BackendError::TooLarge(_) => 413,
+            BackendError::Internal(_) => 500,
+            BackendError::Unavailable(_) => 503,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError>;
+    async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
+    async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
+    async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
+    async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;

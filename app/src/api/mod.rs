@@ -1,0 +1,15 @@
+//! What the browser and the server agree on.
+//!
+//! `types` are the JSON shapes of the REST contract (also used by the server functions), `functions`
+//! are the server functions, and `backend` (server side only) is the seam through which those
+//! functions reach the same task runner as the REST routes.
+
+#[cfg(feature = "ssr")]
+mod backend;
+mod functions;
+mod types;
+
+#[cfg(feature = "ssr")]
+pub use backend::{Backend, BackendError, SharedBackend};
+pub use functions::*;
+pub use types::*;

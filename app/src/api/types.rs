@@ -1,0 +1,222 @@
+//! JSON shapes of the public REST contract (the original design's, plus additive fields).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The `{session_id}` path segment: `new`, or the UUID of a session to resume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum SessionRef {
+    New,
+    Existing(Uuid),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("session_id must be \"new\" or a UUID, got {0:?}")]
+pub struct InvalidSessionRef(pub String);
+
+impl FromStr for SessionRef {
+    type Err = InvalidSessionRef;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw == "new" {
+            return Ok(SessionRef::New);
+        }
+        // Only the canonical hyphenated form: it is what the CLI prints and what names the
+        // transcript file, so nothing else can name a real session.
+        let canonical = raw.len() == 36 && raw.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        match Uuid::try_parse(raw) {
+            Ok(id) if canonical => Ok(SessionRef::Existing(id)),
+            _ => Err(InvalidSessionRef(raw.chars().take(64).collect())),
+        }
+    }
+}
+
+impl TryFrom<String> for SessionRef {
+    type Error = InvalidSessionRef;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
+}
+
+impl From<SessionRef> for String {
+    fn from(session: SessionRef) -> String {
+        session.to_string()
+    }
+}
+
+impl fmt::Display for SessionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionRef::New => f.write_str("new"),
+            SessionRef::Existing(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// Body of `POST /api/sessions/{session_id}/chat`. Only `message` is required; the other fields
+/// become CLI flags after validation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_tools: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_budget_usd: Option<f64>,
+}
+
+/// Where a task is in its life. `NotFound` is only ever a poll answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Queued,
+    Processing,
+    Completed,
+    Failed,
+    Cancelled,
+    NotFound,
+}
+
+impl TaskStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, TaskStatus::Completed | TaskStatus::Failed | TaskStatus::Cancelled)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Processing => "processing",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::NotFound => "not_found",
+        }
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Ok(match raw {
+            "queued" => TaskStatus::Queued,
+            "processing" => TaskStatus::Processing,
+            "completed" => TaskStatus::Completed,
+            "failed" => TaskStatus::Failed,
+            "cancelled" => TaskStatus::Cancelled,
+            "not_found" => TaskStatus::NotFound,
+            other => return Err(format!("unknown task status {other:?}")),
+        })
+    }
+}
+
+/// Answer to a submit: the original's `{task_id, status}` plus the session the task runs in
+/// (known at once, even for `new`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub task_id: Uuid,
+    pub status: TaskStatus,
+    pub session_id: Uuid,
+}
+
+/// Answer to a poll. `result` is the CLI's own result object, passed through untouched.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub status: TaskStatus,
+    pub task_id: Uuid,
+    pub session_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub message: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
+    /// Raw output lines captured so far (stream-json events).
+    pub events: u64,
+}
+
+/// One entry of `GET /api/sessions`: the original's four fields plus title and last prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub session_id: Uuid,
+    /// First prompt of the session (the original showed this).
+    pub display: String,
+    pub project: String,
+    /// Last activity, milliseconds since the Unix epoch (as `history.jsonl` records it).
+    pub timestamp: i64,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_prompt: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<SessionSummary>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// A tool the assistant called, in one line (`Bash: cargo test`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub name: String,
+    pub summary: String,
+}
+
+/// One turn of a transcript, for the history view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    pub role: Role,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub session_id: Option<Uuid>,
+    pub turns: Vec<Turn>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ref_accepts_new_and_canonical_uuids_only() {
+        assert_eq!("new".parse::<SessionRef>(), Ok(SessionRef::New));
+        let id = "c8672706-d3ae-4704-b798-f8e6faba515c";
+        assert_eq!(id.parse::<SessionRef>().map(|s| s.to_string()).as_deref(), Ok(id));
+        for bad in [
+            "",
+            "NEW",
+            "--help",
+            "../etc/passwd",
+            "c8672706d3ae4704b798f8e6faba515c",
+            "{c8672706-d3ae-4704-b798-f8e6faba515c}",
+            "urn:uuid:c8672706-d3ae-4704-b798-f8e6faba515c",
+        ] {
+            assert!(bad.parse::<SessionRef>().is_err(), "{bad:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! HTTP Basic authentication as a middleware layer.
+
+use super::Credentials;
+use crate::http::error::ApiError;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use std::sync::Arc;
+
+/// Lets the request through only with valid credentials; else 401 with `WWW-Authenticate`.
+pub async fn require_auth(State(credentials): State<Arc<Credentials>>, request: Request, next: Next) -> Result<Response, ApiError> {
+    if is_authorized(&credentials, request.headers()).await {
+        Ok(next.run(request).await)
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+pub async fn is_authorized(credentials: &Credentials, headers: &HeaderMap) -> bool {
+    match basic_credentials(headers) {
+        Some((user, password)) => credentials.verify(&user, &password).await,
+        None => false,
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn basic_headers_are_parsed_and_junk_is_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic dXNlcjpwYTpzcw=="));
+        assert_eq!(basic_credentials(&headers), Some(("user".into(), "pa:ss".into())));
+        for junk in ["Bearer abc", "Basic !!!", "Basic dXNlcg==", "Basic"] {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(junk));
+            assert_eq!(basic_credentials(&headers), None, "{junk}");
+        }
+    }
+}

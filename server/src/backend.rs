@@ -1,0 +1,44 @@
+//! The runner behind the app's server functions: the same calls the REST routes make.
+
+use crate::runner::{Runner, RunnerError};
+use crate::http::sessions::MAX_LIMIT;
+use app::api::{Backend, BackendError, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use uuid::Uuid;
+
+impl From<RunnerError> for BackendError {
+    fn from(error: RunnerError) -> Self {
+        use crate::claude::invocation::InvalidRequest;
+        match error {
+            RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
+            RunnerError::Invalid(_) => BackendError::InvalidInput(error.to_string()),
+            RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => BackendError::NotFound(error.to_string()),
+            RunnerError::Store(_) | RunnerError::Io { .. } => {
+                tracing::error!(%error, "server function failed");
+                BackendError::Internal("internal error".into())
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Runner {
+    async fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError> {
+        Ok(Runner::submit(self, session, request)?)
+    }
+
+    async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
+        Ok(Runner::task(self, session, task_id)?)
+    }
+
+    async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError> {
+        Ok(Runner::delete(self, session, task_id).await?)
+    }
+
+    async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError> {
+        Ok(Runner::sessions(self, limit.clamp(1, MAX_LIMIT)).await?)
+    }
+
+    async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {
+        Ok(Runner::transcript(self, session_id).await?)
+    }
+}

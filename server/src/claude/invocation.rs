@@ -1,0 +1,219 @@
+//! Turning a chat request into the CLI's argument list, safely.
+//!
+//! The message always follows `--`, so nothing a user types can become an option; every option
+//! value is validated first, and the CLI is never run through a shell.
+
+use app::api::ChatRequest;
+use std::ffi::OsString;
+use uuid::Uuid;
+
+/// Linux refuses a single argument longer than 128 KiB (`MAX_ARG_STRLEN`) with E2BIG; the cap
+/// stays well below it so a long message gets a clear 413 instead of a failed spawn.
+pub const MAX_MESSAGE_BYTES: usize = 100 * 1024;
+
+const PERMISSION_MODES: [&str; 5] = ["acceptEdits", "bypassPermissions", "default", "dontAsk", "plan"];
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum InvalidRequest {
+    #[error("message must not be empty")]
+    EmptyMessage,
+    #[error("message is {0} bytes; the limit is {MAX_MESSAGE_BYTES} bytes")]
+    MessageTooLong(usize),
+    #[error("{0} must not contain NUL bytes")]
+    NulByte(&'static str),
+    #[error("model must be 1-100 letters, digits or . _ - [ ] :")]
+    Model,
+    #[error("permission_mode must be one of {}", PERMISSION_MODES.join(", "))]
+    PermissionMode,
+    #[error("allowed_tools entries must be 1-200 chars, not start with '-', and hold no control characters")]
+    AllowedTool,
+    #[error("max_turns must be between 1 and 1000")]
+    MaxTurns,
+    #[error("max_budget_usd must be a number above 0 and at most 1000")]
+    MaxBudget,
+}
+
+/// A request that passed validation, ready to become arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invocation {
+    pub message: String,
+    pub session: SessionMode,
+    pub model: Option<String>,
+    pub permission_mode: Option<String>,
+    pub allowed_tools: Vec<String>,
+    pub max_turns: Option<u32>,
+    pub max_budget_usd: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionMode {
+    /// `--session-id`: we choose the id so it is known at submit.
+    Create(Uuid),
+    /// `--resume`.
+    Resume(Uuid),
+}
+
+impl SessionMode {
+    pub fn id(self) -> Uuid {
+        match self {
+            SessionMode::Create(id) | SessionMode::Resume(id) => id,
+        }
+    }
+}
+
+/// Validates everything that will reach the CLI. `session` is decided by the caller.
+pub fn validate(request: &ChatRequest) -> Result<(), InvalidRequest> {
+    let message = &request.message;
+    if message.contains('\0') {
+        return Err(InvalidRequest::NulByte("message"));
+    }
+    if message.trim().is_empty() {
+        return Err(InvalidRequest::EmptyMessage);
+    }
+    if message.len() > MAX_MESSAGE_BYTES {
+        return Err(InvalidRequest::MessageTooLong(message.len()));
+    }
+    if let Some(model) = &request.model {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "._-[]:".contains(c);
+        if model.is_empty() || model.len() > 100 || model.starts_with('-') || !model.chars().all(allowed) {
+            return Err(InvalidRequest::Model);
+        }
+    }
+    if let Some(mode) = &request.permission_mode {
+        if !PERMISSION_MODES.contains(&mode.as_str()) {
+            return Err(InvalidRequest::PermissionMode);
+        }
+    }
+    for tool in request.allowed_tools.iter().flatten() {
+        if tool.is_empty() || tool.len() > 200 || tool.starts_with('-') || tool.chars().any(char::is_control) {
+            return Err(InvalidRequest::AllowedTool);
+        }
+    }
+    if let Some(turns) = request.max_turns {
+        if !(1..=1000).contains(&turns) {
+            return Err(InvalidRequest::MaxTurns);
+        }
+    }
+    if let Some(budget) = request.max_budget_usd {
+        if !(budget.is_finite() && budget > 0.0 && budget <= 1000.0) {
+            return Err(InvalidRequest::MaxBudget);
+        }
+    }
+    Ok(())
+}
+
+impl Invocation {
+    pub fn new(request: ChatRequest, session: SessionMode) -> Result<Self, InvalidRequest> {
+        validate(&request)?;
+        Ok(Self {
+            message: request.message,
+            session,
+            model: request.model,
+            permission_mode: request.permission_mode,
+            allowed_tools: request.allowed_tools.unwrap_or_default(),
+            max_turns: request.max_turns,
+            max_budget_usd: request.max_budget_usd,
+        })
+    }
+
+    /// The arguments after the program name. stream-json (which requires `--verbose`) so that
+    /// progress is captured while it happens.
+    pub fn args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = ["-p", "--output-format", "stream-json", "--verbose"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        let mut option = |name: &str, value: String| {
+            args.push(name.into());
+            args.push(value.into());
+        };
+        match self.session {
+            SessionMode::Create(id) => option("--session-id", id.to_string()),
+            SessionMode::Resume(id) => option("--resume", id.to_string()),
+        }
+        if let Some(model) = &self.model {
+            option("--model", model.clone());
+        }
+        if let Some(mode) = &self.permission_mode {
+            option("--permission-mode", mode.clone());
+        }
+        if let Some(turns) = self.max_turns {
+            option("--max-turns", turns.to_string());
+        }
+        if let Some(budget) = self.max_budget_usd {
+            option("--max-budget-usd", budget.to_string());
+        }
+        for tool in &self.allowed_tools {
+            // `=` form: one argument per pattern, so a variadic option cannot swallow anything.
+            args.push(format!("--allowedTools={tool}").into());
+        }
+        args.push("--".into());
+        args.push(self.message.clone().into());
+        args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(message: &str) -> ChatRequest {
+        ChatRequest { message: message.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn the_message_always_comes_last_after_the_separator() {
+        let id = Uuid::new_v4();
+        for message in ["--dangerously-skip-permissions", "-p", "--help", "/cost", "hello"] {
+            let args = Invocation::new(request(message), SessionMode::Create(id)).expect("valid").args();
+            let n = args.len();
+            assert_eq!(args[n - 2], "--");
+            assert_eq!(args[n - 1], message);
+            assert_eq!(args.iter().filter(|a| *a == "--").count(), 1);
+        }
+    }
+
+    #[test]
+    fn options_are_passed_as_flags_after_validation() {
+        let id = Uuid::new_v4();
+        let full = ChatRequest {
+            message: "go".into(),
+            model: Some("claude-sonnet-4-5".into()),
+            permission_mode: Some("acceptEdits".into()),
+            allowed_tools: Some(vec!["Bash(git *)".into(), "Read".into()]),
+            max_turns: Some(3),
+            max_budget_usd: Some(0.5),
+        };
+        let args: Vec<String> = Invocation::new(full, SessionMode::Resume(id))
+            .expect("valid")
+            .args()
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(joined.contains(&format!("--resume {id}")), "{joined}");
+        assert!(joined.contains("--model claude-sonnet-4-5 --permission-mode acceptEdits --max-turns 3 --max-budget-usd 0.5"));
+        assert!(args.contains(&"--allowedTools=Bash(git *)".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_are_refused_before_reaching_the_cli() {
+        let bad = [
+            ChatRequest { message: "a\0b".into(), ..Default::default() },
+            ChatRequest { message: "   ".into(), ..Default::default() },
+            ChatRequest { message: "x".repeat(MAX_MESSAGE_BYTES + 1), ..Default::default() },
+            ChatRequest { model: Some("--evil".into()), ..request("hi") },
+            ChatRequest { model: Some("a b".into()), ..request("hi") },
+            ChatRequest { permission_mode: Some("yolo".into()), ..request("hi") },
+            ChatRequest { allowed_tools: Some(vec!["--dangerously-skip-permissions".into()]), ..request("hi") },
+            ChatRequest { allowed_tools: Some(vec!["Bash\nx".into()]), ..request("hi") },
+            ChatRequest { max_turns: Some(0), ..request("hi") },
+            ChatRequest { max_budget_usd: Some(f64::NAN), ..request("hi") },
+            ChatRequest { max_budget_usd: Some(-1.0), ..request("hi") },
+        ];
+        for request in bad {
+            assert!(validate(&request).is_err(), "accepted {request:?}");
+        }
+        assert!(validate(&request(&"x".repeat(MAX_MESSAGE_BYTES))).is_ok());
+    }
+}

@@ -1,0 +1,242 @@
+//! The project's sessions, newest first, built from the CLI's own transcripts.
+//!
+//! Listing is on the hot path of the app's session switcher, so transcripts are parsed only for
+//! the sessions that will be shown, and their metadata is cached by (modification time, size):
+//! a warm listing costs one `read_dir` and one `stat` per session.
+
+use super::history::{read_project_history, HistoryEntry};
+use super::paths::ClaudeHome;
+use super::transcript::{read_meta, SessionMeta};
+use app::api::SessionSummary;
+use std::collections::HashMap;
+use std::fs;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: SystemTime,
+    len: u64,
+}
+
+type Cached<T> = Option<(FileStamp, Arc<T>)>;
+
+pub struct SessionIndex {
+    home: ClaudeHome,
+    /// The canonical project path, as the CLI records it in `cwd` and history.
+    project: PathBuf,
+    transcripts: Mutex<HashMap<Uuid, (FileStamp, Arc<SessionMeta>)>>,
+    history: Mutex<Cached<HashMap<Uuid, HistoryEntry>>>,
+}
+
+/// A session the service knows of before the CLI has written its transcript.
+#[derive(Clone, Debug)]
+pub struct PendingSession {
+    pub session_id: Uuid,
+    pub first_prompt: String,
+    pub timestamp: i64,
+}
+
+impl SessionIndex {
+    pub fn new(home: ClaudeHome, project: PathBuf) -> Self {
+        Self { home, project, transcripts: Mutex::default(), history: Mutex::default() }
+    }
+
+    pub fn transcript_path(&self, session_id: Uuid) -> PathBuf {
+        self.home.transcript(&self.project, session_id)
+    }
+
+    /// Newest first, at most `limit`. `pending` are sessions started by this service whose
+    /// transcript may not exist yet; they appear as soon as their task starts.
+    pub fn list(&self, limit: usize, pending: &[PendingSession]) -> Vec<SessionSummary> {
+        let project = self.project.to_string_lossy().into_owned();
+        let mut files = self.transcript_files();
+        files.sort_by(|a, b| b.1.modified.cmp(&a.1.modified));
+        let history = self.history();
+
+        let mut seen: HashMap<Uuid, ()> = HashMap::new();
+        let mut out: Vec<SessionSummary> = Vec::with_capacity(limit);
+        for (id, stamp, path) in files.into_iter().take(limit) {
+            let meta = self.meta(id, stamp, &path);
+            let from_history = history.get(&id);
+            let first = meta
+                .first_prompt
+                .clone()
+                .or_else(|| from_history.map(|h| h.first_prompt.clone()))
+                .unwrap_or_default();
+            out.push(SessionSummary {
+                session_id: id,
+                title: meta.title.clone().unwrap_or_else(|| first.clone()),
+                display: first,
+                project: meta.cwd.clone().unwrap_or_else(|| project.clone()),
+                timestamp: millis(stamp.modified),
+                last_prompt: meta.last_prompt.clone().or_else(|| from_history.map(|h| h.last_prompt.clone())),
+            });
+            seen.insert(id, ());
+        }
+        for session in pending {
+            if seen.contains_key(&session.session_id) || self.transcript_path(session.session_id).exists() {
+                continue;
+            }
+            out.push(SessionSummary {
+                session_id: session.session_id,
+                display: session.first_prompt.clone(),
+                project: project.clone(),
+                timestamp: session.timestamp,
+                title: session.first_prompt.clone(),
+                last_prompt: Some(session.first_prompt.clone()),
+            });
+            seen.insert(session.session_id, ());
+        }
+        // Sessions history knows whose transcript is gone (the original listed from history).
+        for (id, entry) in history.iter().filter(|(id, _)| !seen.contains_key(id)) {
+            if !self.transcript_path(*id).exists() {
+                out.push(SessionSummary {
+                    session_id: *id,
+                    display: entry.first_prompt.clone(),
+                    project: project.clone(),
+                    timestamp: entry.timestamp,
+                    title: entry.first_prompt.clone(),
+                    last_prompt: Some(entry.last_prompt.clone()),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        out.truncate(limit);
+        out
+    }
+
+    /// Every `<uuid>.jsonl` directly in the project folder (sub-folders hold subagents).
+    fn transcript_files(&self) -> Vec<(Uuid, FileStamp, PathBuf)> {
+        let Ok(entries) = fs::read_dir(self.home.project_dir(&self.project)) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let path = entry.path();
+                let id = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".jsonl")
+                    .and_then(|stem| Uuid::try_parse(stem).ok())?;
+                let metadata = entry.metadata().ok().filter(fs::Metadata::is_file)?;
+                let stamp = FileStamp { modified: metadata.modified().ok()?, len: metadata.len() };
+                Some((id, stamp, path))
+            })
+            .collect()
+    }
+
+    fn meta(&self, id: Uuid, stamp: FileStamp, path: &Path) -> Arc<SessionMeta> {
+        if let Ok(cache) = self.transcripts.lock() {
+            if let Some((cached_stamp, meta)) = cache.get(&id) {
+                if *cached_stamp == stamp {
+                    return meta.clone();
+                }
+            }
+        }
+        let meta = Arc::new(match fs::File::open(path) {
+            Ok(file) => read_meta(BufReader::new(file)),
+            Err(_) => SessionMeta::default(),
+        });
+        if let Ok(mut cache) = self.transcripts.lock() {
+            cache.insert(id, (stamp, meta.clone()));
+        }
+        meta
+    }
+
+    fn history(&self) -> Arc<HashMap<Uuid, HistoryEntry>> {
+        let path = self.home.history();
+        let stamp = fs::metadata(&path)
+            .ok()
+            .and_then(|m| Some(FileStamp { modified: m.modified().ok()?, len: m.len() }));
+        let Some(stamp) = stamp else { return Arc::default() };
+        if let Ok(cache) = self.history.lock() {
+            if let Some((cached_stamp, entries)) = cache.as_ref() {
+                if *cached_stamp == stamp {
+                    return entries.clone();
+                }
+            }
+        }
+        let entries = Arc::new(match fs::File::open(&path) {
+            Ok(file) => read_project_history(BufReader::new(file), &self.project.to_string_lossy()),
+            Err(_) => HashMap::new(),
+        });
+        if let Ok(mut cache) = self.history.lock() {
+            *cache = Some((stamp, entries.clone()));
+        }
+        entries
+    }
+}
+
+fn millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_home() -> (tempfile::TempDir, SessionIndex) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-cli");
+        let project_dir = dir.path().join("projects/-home-dev-project");
+        fs::create_dir_all(&project_dir).expect("mkdir");
+        for entry in fs::read_dir(fixtures.join("projects_tree/-home-dev-project")).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                fs::copy(&path, project_dir.join(path.file_name().expect("name"))).expect("copy");
+            }
+        }
+        fs::create_dir_all(project_dir.join("103500ba-a3b4-4311-99f6-c5503d727d8d/subagents")).expect("mkdir");
+        fs::write(project_dir.join("not-a-session.jsonl"), "{}").expect("write");
+        let index = SessionIndex::new(ClaudeHome::new(dir.path().to_path_buf()), PathBuf::from("/home/dev/project"));
+        (dir, index)
+    }
+
+    #[test]
+    fn lists_every_fixture_session_newest_first_with_titles() {
+        let (_dir, index) = fixture_home();
+        let sessions = index.list(100, &[]);
+        assert_eq!(sessions.len(), 21, "one per transcript file, sub-folders and non-uuid files skipped");
+        assert!(sessions.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+        assert!(sessions.iter().all(|s| !s.title.is_empty() && s.project == "/home/dev/project"));
+        assert!(sessions.iter().any(|s| s.title == "my-title"));
+        assert_eq!(index.list(5, &[]).len(), 5);
+    }
+
+    #[test]
+    fn one_unreadable_transcript_hides_nothing() {
+        let (dir, index) = fixture_home();
+        let broken = dir.path().join("projects/-home-dev-project/00000000-0000-4000-8000-000000000000.jsonl");
+        fs::write(&broken, b"\xff\xfe garbage\n{not json").expect("write");
+        let sessions = index.list(100, &[]);
+        assert_eq!(sessions.len(), 22);
+    }
+
+    #[test]
+    fn a_pending_session_appears_before_its_transcript_exists() {
+        let (_dir, index) = fixture_home();
+        let pending = PendingSession { session_id: Uuid::new_v4(), first_prompt: "just started".into(), timestamp: i64::MAX };
+        let sessions = index.list(3, std::slice::from_ref(&pending));
+        assert_eq!(sessions[0].session_id, pending.session_id);
+        assert_eq!(sessions[0].display, "just started");
+    }
+
+    #[test]
+    fn a_changed_transcript_is_read_again() {
+        let (dir, index) = fixture_home();
+        let id: Uuid = "c8672706-d3ae-4704-b798-f8e6faba515c".parse().expect("uuid");
+        let before = index.list(100, &[]).into_iter().find(|s| s.session_id == id).expect("listed");
+        let path = dir.path().join(format!("projects/-home-dev-project/{id}.jsonl"));
+        let mut text = fs::read_to_string(&path).expect("read");
+        text.push_str("{\"type\":\"custom-title\",\"customTitle\":\"renamed\"}\n");
+        fs::write(&path, text).expect("write");
+        let after = index.list(100, &[]).into_iter().find(|s| s.session_id == id).expect("listed");
+        assert_ne!(before.title, "renamed");
+        assert_eq!(after.title, "renamed");
+    }
+}

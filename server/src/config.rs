@@ -1,0 +1,86 @@
+//! Command-line and environment configuration. The original's `.env` names keep working
+//! (`AUTH_USERNAME`, `AUTH_PASSWORD`, `CLAUDE_PROJECT_PATH`); a `.env` file in the working
+//! directory is read first, and the real environment wins over it.
+
+use clap::Parser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Parser)]
+#[command(name = "claude-remote", version, about = "Drive the claude CLI on this machine from a phone or any browser.")]
+pub struct Config {
+    /// Address to listen on. Keep 127.0.0.1 behind a tunnel; other addresses expose the service
+    /// on the network.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// The project the CLI works in (its cwd); defaults to the current directory.
+    #[arg(long = "project", env = "CLAUDE_PROJECT_PATH", value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
+    /// Where the database, generated credentials and CLI output files are kept (created 0700).
+    #[arg(long, env = "DATA_DIR", default_value = "data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+
+    /// The claude CLI: a path, or a name looked up on PATH.
+    #[arg(long, env = "CLAUDE_BIN", default_value = "claude", value_name = "PATH")]
+    pub claude_bin: PathBuf,
+
+    /// The CLI's configuration folder, where it keeps transcripts (default ~/.claude). Passed to
+    /// the CLI as CLAUDE_CONFIG_DIR.
+    #[arg(long, env = "CLAUDE_CONFIG_DIR", value_name = "DIR")]
+    pub claude_config_dir: Option<PathBuf>,
+
+    /// At most this many CLI processes at once; further tasks wait, queued.
+    #[arg(long, env = "MAX_CONCURRENT_TASKS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_concurrent: u16,
+
+    /// User name for sign-in (HTTP Basic).
+    #[arg(long, env = "AUTH_USERNAME", default_value = "admin")]
+    pub username: String,
+
+    /// Password for sign-in. When neither this nor AUTH_PASSWORD_HASH is set, a strong password is
+    /// generated on first start, printed once, and only its hash is kept in the data directory.
+    #[arg(long, env = "AUTH_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// An argon2id hash (PHC string) of the password, instead of AUTH_PASSWORD.
+    #[arg(long, env = "AUTH_PASSWORD_HASH", hide_env_values = true, conflicts_with = "password")]
+    pub password_hash: Option<String>,
+
+    /// The built frontend (Trunk's output) to serve at /.
+    #[arg(long, env = "SITE_DIR", default_value = "dist", value_name = "DIR")]
+    pub site_dir: PathBuf,
+
+    /// Finished tasks and their output are deleted after this many days (0 keeps them until
+    /// DELETE).
+    #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u32,
+
+    /// How long the legacy synchronous POST /api/chat waits before answering that the task is
+    /// still running (stay under the tunnel's ~100 s cut).
+    #[arg(long, env = "SYNC_CHAT_TIMEOUT_SECS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sync_chat_timeout_secs: u64,
+
+    /// Seconds between the interrupt and the kill when a task is stopped.
+    #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
+    pub stop_grace_secs: u64,
+}
+
+impl Config {
+    /// Reads `.env`, then the environment and arguments. A wrong value is one line naming it.
+    pub fn load() -> Result<Self, clap::Error> {
+        let _ = dotenvy::dotenv();
+        Self::try_parse()
+    }
+}
+
+/// The first line of a clap error: "error: invalid value 'x' for '--port <PORT>': ...".
+pub fn one_line(error: &clap::Error) -> String {
+    let text = error.to_string();
+    text.lines().next().unwrap_or("error: invalid configuration").to_owned()
+}

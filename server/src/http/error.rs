@@ -1,0 +1,63 @@
+//! The one place where errors become HTTP responses: a status and a JSON body `{"error": ...}`.
+
+use crate::runner::RunnerError;
+use crate::claude::invocation::InvalidRequest;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<RunnerError> for ApiError {
+    fn from(error: RunnerError) -> Self {
+        match error {
+            RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => ApiError::PayloadTooLarge(error.to_string()),
+            RunnerError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
+            RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => ApiError::NotFound(error.to_string()),
+            RunnerError::Store(_) | RunnerError::Io { .. } => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let body = match &self {
+            // The original's poll answer for an unknown task is `{"status": "not_found"}`.
+            ApiError::NotFound(message) => json!({ "status": "not_found", "error": message }),
+            other => json!({ "error": other.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"claude-remote\", charset=\"UTF-8\""));
+        }
+        response
+    }
+}

@@ -1,0 +1,50 @@
+//! `POST /api/chat`: the original's synchronous call, kept for old clients. It submits through
+//! the same runner and waits (without holding anything else up) until the task ends or the
+//! timeout passes; then it answers with the task id so the client can poll.
+
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::state::AppState;
+use app::api::{ChatRequest, SessionRef, TaskStatus};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct LegacyChat {
+    message: String,
+    #[serde(default)]
+    session_id: Option<String>,
+}
+
+pub async fn chat(State(state): State<AppState>, ApiJson(body): ApiJson<LegacyChat>) -> Result<Json<Value>, ApiError> {
+    let session = match body.session_id.as_deref() {
+        None | Some("") => SessionRef::New,
+        Some(raw) => super::paths::session(raw)?,
+    };
+    let submitted = state.runner.submit(session, ChatRequest { message: body.message, ..Default::default() })?;
+    let task = state.runner.wait(submitted.task_id, state.sync_timeout).await?;
+    let result = task.result.as_ref();
+    let field = |key: &str| result.and_then(|r| r.get(key)).cloned().unwrap_or(Value::Null);
+    let error = match task.status {
+        TaskStatus::Completed => Value::Null,
+        status if status.is_finished() => json!(task.error),
+        _ => json!(format!(
+            "still running after {} s; poll /api/sessions/{}/tasks/{}",
+            state.sync_timeout.as_secs(),
+            submitted.session_id,
+            submitted.task_id
+        )),
+    };
+    Ok(Json(json!({
+        "response": field("result"),
+        "session_id": submitted.session_id,
+        "cost": field("total_cost_usd"),
+        "turns": field("num_turns"),
+        "success": task.status == TaskStatus::Completed,
+        "error": error,
+        "task_id": submitted.task_id,
+        "status": task.status,
+    })))
+}

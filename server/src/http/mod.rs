@@ -1,0 +1,56 @@
+//! The HTTP edge: routes, the auth layer, static files. Handlers only translate requests into
+//! runner calls; errors become responses in `error`.
+
+pub mod error;
+mod json;
+mod legacy;
+mod paths;
+pub mod sessions;
+mod status;
+mod tasks;
+
+use crate::auth::require_auth;
+use crate::state::AppState;
+use app::api::SharedBackend;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Request bodies above this are refused with 413 (a message is capped lower still).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState, site_dir: &Path) -> Router {
+    let backend: SharedBackend = Arc::new(state.runner.clone());
+    let server_fns = post(move |request| {
+        let backend = backend.clone();
+        leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+    });
+    let protected = Router::new()
+        .route("/api/sessions", get(sessions::list))
+        .route("/api/sessions/{session_id}/chat", post(tasks::submit))
+        .route("/api/sessions/{session_id}/tasks/{task_id}", get(tasks::poll).delete(tasks::delete))
+        .route("/api/sessions/{session_id}/messages", get(sessions::messages))
+        .route("/api/chat", post(legacy::chat))
+        .route("/api/fn/{*fn_name}", server_fns)
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
+    let site = ServeDir::new(site_dir).fallback(ServeFile::new(site_dir.join("index.html")));
+    Router::new()
+        .route("/health", get(status::health))
+        .route("/api/config", get(status::config))
+        .route("/api/{*rest}", any(unknown_api))
+        .merge(protected)
+        .fallback_service(site)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// An `/api/` path that names nothing is a JSON 404, not the app's HTML page.
+async fn unknown_api() -> error::ApiError {
+    error::ApiError::NotFound("no such API route".into())
+}

@@ -1,0 +1,30 @@
+//! Unauthenticated status routes: `/health` and `/api/config`.
+
+use crate::auth::is_authorized;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+
+/// `GET /health`: the service, and whether the CLI is there (with how to install it if not).
+pub async fn health(State(state): State<AppState>) -> Json<Value> {
+    let cli = state.cli.status().await;
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "cli": cli,
+        "running_tasks": state.runner.running(),
+    }))
+}
+
+/// `GET /api/config`: the original's `{project_path}`. The absolute path tells an attacker about
+/// the machine, so only a signed-in caller gets it; others get the folder's name.
+pub async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    let name = state.project.file_name().map(|n| n.to_string_lossy().into_owned());
+    if is_authorized(&state.credentials, &headers).await {
+        Json(json!({ "project_path": state.project, "project_name": name }))
+    } else {
+        Json(json!({ "project_path": null, "project_name": name }))
+    }
+}

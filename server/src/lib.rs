@@ -1,0 +1,163 @@
+//! The server: REST routes and the app's server functions over one task runner, plus the built
+//! frontend. `main.rs` only loads the configuration and calls [`run`].
+
+mod auth;
+mod backend;
+pub mod claude;
+pub mod config;
+mod http;
+mod runner;
+mod state;
+mod store;
+
+pub use http::router;
+
+use auth::{Credentials, CredentialsError, PasswordSource};
+use claude::paths::ClaudeHome;
+use config::Config;
+use runner::{CliSettings, Runner, RunnerError, RunnerSettings};
+use state::{AppState, CliProbe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("CLAUDE_PROJECT_PATH / --project: {path} is not a directory ({source})")]
+    Project { path: PathBuf, source: std::io::Error },
+    #[error("DATA_DIR / --data-dir: cannot prepare {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: String, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let project_raw = match &config.project {
+        Some(path) => path.clone(),
+        None => std::env::current_dir().map_err(|source| StartError::Project { path: PathBuf::from("."), source })?,
+    };
+    let project = std::fs::canonicalize(&project_raw)
+        .and_then(|p| if p.is_dir() { Ok(p) } else { Err(std::io::Error::other("not a directory")) })
+        .map_err(|source| StartError::Project { path: project_raw.clone(), source })?;
+    prepare_data_dir(&config.data_dir)?;
+
+    let (credentials, source) = Credentials::resolve(
+        &config.username,
+        config.password.as_deref(),
+        config.password_hash.as_deref(),
+        &config.data_dir,
+    )?;
+    announce_credentials(&credentials, &source, &config.data_dir);
+
+    let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
+    let claude_home = ClaudeHome::from_env(config.claude_config_dir.clone());
+    let mut cli_env = Vec::new();
+    if let Some(dir) = &config.claude_config_dir {
+        cli_env.push(("CLAUDE_CONFIG_DIR".into(), dir.clone().into_os_string()));
+    }
+    let runner = Runner::start(
+        store,
+        RunnerSettings {
+            cli: CliSettings { bin: config.claude_bin.clone(), project: project.clone(), env: cli_env },
+            claude_home,
+            spool_dir: config.data_dir.join("spool"),
+            max_concurrent: usize::from(config.max_concurrent),
+            stop_grace: Duration::from_secs(config.stop_grace_secs),
+        },
+    )?;
+    let cli = Arc::new(CliProbe::new(config.claude_bin.clone()).await);
+    let status = cli.status().await;
+    match (&status.path, &status.version) {
+        (Some(path), Some(version)) => println!("claude CLI {version} at {}", path.display()),
+        (Some(path), None) => println!("warning: {} did not answer --version", path.display()),
+        _ => println!("warning: the claude CLI was not found ({}); {}", config.claude_bin.display(), claude::version::INSTALL_HINT),
+    }
+    if config.retention_days > 0 {
+        spawn_retention(runner.clone(), Duration::from_secs(u64::from(config.retention_days) * 86_400));
+    }
+
+    let state = AppState {
+        runner,
+        credentials: Arc::new(credentials),
+        cli,
+        project: project.clone(),
+        sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),
+    };
+    let app = router(state, &config.site_dir);
+    let address = std::net::SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| StartError::Bind { address: address.to_string(), source })?;
+    let bound = listener.local_addr().map_err(StartError::Serve)?;
+    if !bound.ip().is_loopback() {
+        println!("warning: listening on {bound} without TLS: put it behind a tunnel or a TLS proxy");
+    }
+    println!("project {}", project.display());
+    println!("listening on http://{bound}");
+    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    serve.await.map_err(StartError::Serve)
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |source| StartError::DataDir { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)
+}
+
+fn announce_credentials(credentials: &Credentials, source: &PasswordSource, data_dir: &Path) {
+    let user = credentials.username();
+    match source {
+        PasswordSource::Generated(password) => {
+            println!("generated credentials (shown only this once; only a hash is kept in {}):", data_dir.join("credentials.json").display());
+            println!("  user:     {user}");
+            println!("  password: {password}");
+        }
+        PasswordSource::Stored => println!("sign in as {user} with the password generated on first start (delete {} to make a new one)", data_dir.join("credentials.json").display()),
+        PasswordSource::Configured => println!("sign in as {user} with AUTH_PASSWORD"),
+        PasswordSource::ConfiguredHash => println!("sign in as {user} (AUTH_PASSWORD_HASH)"),
+    }
+}
+
+fn spawn_retention(runner: Runner, age: Duration) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match runner.purge_older_than(age) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "old finished tasks removed"),
+                Err(error) => tracing::warn!(%error, "retention sweep failed"),
+            }
+        }
+    });
+}
+
+/// Ctrl-C or SIGTERM. Running CLIs are left to finish: the next start follows them to their end.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    println!("shutting down; running tasks continue and are picked up at the next start");
+}

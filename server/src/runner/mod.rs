@@ -1,0 +1,276 @@
+//! The task runner: the one code path behind both doors (REST routes and server functions).
+//!
+//! A submitted task is stored, then queued behind the earlier tasks of its session (the CLI must
+//! never run twice on one session) and behind a global cap on CLI processes. Its output lines and
+//! outcome go to the store as they happen, so a poll, a restart or a crash loses nothing.
+
+mod control;
+mod execute;
+mod process;
+mod spool;
+
+use crate::claude::invocation::{validate, InvalidRequest};
+use crate::claude::paths::ClaudeHome;
+use crate::claude::sessions::SessionIndex;
+use crate::store::{NewTask, Store, StoreError, TaskRecord};
+use app::api::{ChatRequest, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
+use control::Controls;
+use std::collections::{HashMap, VecDeque};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, Semaphore};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
+    #[error("no task {0} in this session")]
+    TaskNotFound(Uuid),
+    #[error("no session {0} in this project")]
+    SessionNotFound(Uuid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot prepare {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// How to start the CLI.
+#[derive(Clone, Debug)]
+pub struct CliSettings {
+    pub bin: PathBuf,
+    /// The canonical project directory: the CLI's cwd.
+    pub project: PathBuf,
+    /// Extra environment for the CLI (e.g. `CLAUDE_CONFIG_DIR`).
+    pub env: Vec<(OsString, OsString)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunnerSettings {
+    pub cli: CliSettings,
+    pub claude_home: ClaudeHome,
+    /// Where the CLI's output files live while it runs.
+    pub spool_dir: PathBuf,
+    pub max_concurrent: usize,
+    /// Grace between the interrupt and the kill when a task is stopped.
+    pub stop_grace: Duration,
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    settings: RunnerSettings,
+    sessions: SessionIndex,
+    slots: Arc<Semaphore>,
+    /// Per session, its unfinished tasks in submit order; the front one is the one running (or
+    /// about to). A session has an entry exactly while its worker lives.
+    queues: Mutex<HashMap<Uuid, VecDeque<Uuid>>>,
+    controls: Controls,
+    /// Task ids, sent when a task reaches its outcome.
+    finished: broadcast::Sender<Uuid>,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Runner {
+    /// Creates the runner and picks up what the last run left: queued tasks are queued again,
+    /// running ones are followed to their end or ended as interrupted.
+    pub fn start(store: Arc<Store>, settings: RunnerSettings) -> Result<Self, RunnerError> {
+        std::fs::create_dir_all(&settings.spool_dir)
+            .map_err(|source| RunnerError::Io { path: settings.spool_dir.clone(), source })?;
+        let sessions = SessionIndex::new(settings.claude_home.clone(), settings.cli.project.clone());
+        let runner = Self {
+            inner: Arc::new(Inner {
+                store,
+                slots: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
+                settings,
+                sessions,
+                queues: Mutex::default(),
+                controls: Controls::default(),
+                finished: broadcast::channel(1024).0,
+            }),
+        };
+        for task in runner.inner.store.unfinished_tasks()? {
+            runner.enqueue(task.session_id, task.id);
+        }
+        Ok(runner)
+    }
+
+    pub fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, RunnerError> {
+        validate(&request)?;
+        let (session_id, creates_session) = match session {
+            SessionRef::New => (Uuid::new_v4(), true),
+            SessionRef::Existing(id) => (id, false),
+        };
+        let id = Uuid::new_v4();
+        self.inner.store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at: now_ms() })?;
+        let first_in_line = self.enqueue(session_id, id) == 0;
+        let status = if first_in_line && self.inner.slots.available_permits() > 0 {
+            TaskStatus::Processing
+        } else {
+            TaskStatus::Queued
+        };
+        Ok(Submitted { task_id: id, status, session_id })
+    }
+
+    /// The task as a client sees it. `session` must be `new` or the task's own session.
+    pub fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
+        let task = self.owned_task(session, task_id)?;
+        Ok(view(task))
+    }
+
+    /// Stops the task if it still runs (its whole process group), then forgets it.
+    pub async fn delete(&self, session: SessionRef, task_id: Uuid) -> Result<(), RunnerError> {
+        let task = self.owned_task(session, task_id)?;
+        if !task.status.is_finished() {
+            self.cancel_and_wait(task_id).await;
+        }
+        self.inner.store.delete_task(task_id)?;
+        Ok(())
+    }
+
+    /// Waits until the task has an outcome, or `timeout` passes; returns it as it then stands.
+    pub async fn wait(&self, task_id: Uuid, timeout: Duration) -> Result<TaskView, RunnerError> {
+        let mut finished = self.inner.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
+            if task.status.is_finished() {
+                return Ok(view(task));
+            }
+            // Re-read on every wake-up (also on a lagged channel): the store is the truth.
+            match tokio::time::timeout_at(deadline, finished.recv()).await {
+                Ok(_) => continue,
+                Err(_) => return Ok(view(task)),
+            }
+        }
+    }
+
+    pub async fn sessions(&self, limit: usize) -> Result<SessionList, RunnerError> {
+        let pending = self.inner.store.sessions_created(limit)?;
+        let inner = self.inner.clone();
+        let sessions = tokio::task::spawn_blocking(move || inner.sessions.list(limit, &pending))
+            .await
+            .unwrap_or_default();
+        Ok(SessionList { sessions })
+    }
+
+    pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, RunnerError> {
+        let path = self.inner.sessions.transcript_path(session_id);
+        let turns = tokio::task::spawn_blocking(move || {
+            std::fs::File::open(path)
+                .ok()
+                .map(|file| crate::claude::transcript::read_turns(std::io::BufReader::new(file)))
+        })
+        .await
+        .ok()
+        .flatten();
+        match turns {
+            Some(turns) => Ok(Transcript { session_id: Some(session_id), turns }),
+            // A session this service just created has no transcript yet: it is empty, not unknown.
+            None if self.knows_session(session_id)? => Ok(Transcript { session_id: Some(session_id), turns: Vec::new() }),
+            None => Err(RunnerError::SessionNotFound(session_id)),
+        }
+    }
+
+    /// Deletes finished tasks older than `age`.
+    pub fn purge_older_than(&self, age: Duration) -> Result<usize, RunnerError> {
+        Ok(self.inner.store.purge_finished_before(now_ms() - age.as_millis() as i64)?)
+    }
+
+    /// How many CLI processes run now.
+    pub fn running(&self) -> usize {
+        self.inner.settings.max_concurrent.max(1) - self.inner.slots.available_permits()
+    }
+
+    fn knows_session(&self, session_id: Uuid) -> Result<bool, RunnerError> {
+        Ok(self.inner.store.sessions_created(1000)?.iter().any(|s| s.session_id == session_id))
+    }
+
+    fn owned_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskRecord, RunnerError> {
+        let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
+        match session {
+            SessionRef::Existing(id) if id != task.session_id => Err(RunnerError::TaskNotFound(task_id)),
+            _ => Ok(task),
+        }
+    }
+
+    /// Puts the task in its session's line; starts the session's worker if it has none. Returns
+    /// how many tasks are ahead of it.
+    fn enqueue(&self, session_id: Uuid, task_id: Uuid) -> usize {
+        self.inner.controls.register(task_id);
+        let Ok(mut queues) = self.inner.queues.lock() else { return 0 };
+        if let Some(queue) = queues.get_mut(&session_id) {
+            queue.push_back(task_id);
+            return queue.len() - 1;
+        }
+        queues.insert(session_id, VecDeque::from([task_id]));
+        tokio::spawn(session_worker(self.inner.clone(), session_id));
+        0
+    }
+
+    async fn cancel_and_wait(&self, task_id: Uuid) {
+        let mut finished = self.inner.finished.subscribe();
+        if !self.inner.controls.cancel(task_id) {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + self.inner.settings.stop_grace * 4 + Duration::from_secs(5);
+        loop {
+            match self.inner.store.get_task(task_id) {
+                Ok(Some(task)) if !task.status.is_finished() => {}
+                _ => return,
+            }
+            match tokio::time::timeout_at(deadline, finished.recv()).await {
+                Ok(_) => continue,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Runs a session's tasks one at a time, in submit order, until its line is empty.
+async fn session_worker(inner: Arc<Inner>, session_id: Uuid) {
+    loop {
+        let next = {
+            let Ok(mut queues) = inner.queues.lock() else { return };
+            match queues.get(&session_id).and_then(|q| q.front().copied()) {
+                Some(id) => id,
+                None => {
+                    queues.remove(&session_id);
+                    return;
+                }
+            }
+        };
+        execute::run(&inner, next).await;
+        inner.controls.forget(next);
+        let _ = inner.finished.send(next);
+        if let Ok(mut queues) = inner.queues.lock() {
+            if let Some(queue) = queues.get_mut(&session_id) {
+                queue.retain(|id| *id != next);
+            }
+        }
+    }
+}
+
+fn view(task: TaskRecord) -> TaskView {
+    TaskView {
+        status: task.status,
+        task_id: task.id,
+        session_id: task.session_id,
+        result: task.result,
+        error: task.error,
+        message: task.request.message,
+        created_at: task.created_at,
+        started_at: task.started_at,
+        finished_at: task.finished_at,
+        events: task.events,
+    }
+}

@@ -1,0 +1,26 @@
+-- One row per task; its raw output lines in task_events. Both survive restarts: the outcome of a
+-- task that was running when the server died is decided from them at the next start.
+CREATE TABLE IF NOT EXISTS tasks (
+    id              TEXT PRIMARY KEY,
+    session_id      TEXT NOT NULL,
+    creates_session INTEGER NOT NULL,
+    request         TEXT NOT NULL,      -- the validated ChatRequest, as JSON
+    status          TEXT NOT NULL,      -- queued | processing | completed | failed | cancelled
+    created_at      INTEGER NOT NULL,   -- ms since the Unix epoch
+    started_at      INTEGER,
+    finished_at     INTEGER,
+    pid             INTEGER,            -- the CLI's pid, also its process group id
+    proc_start      INTEGER,            -- /proc/<pid>/stat start time: tells pid reuse apart
+    exit_code       INTEGER,
+    result          TEXT,               -- the CLI's result object, as JSON
+    error           TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_by_session ON tasks (session_id, created_at);
+CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
+
+CREATE TABLE IF NOT EXISTS task_events (
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,           -- 1, 2, 3... per task
+    line    TEXT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+) WITHOUT ROWID;

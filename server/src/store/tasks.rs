@@ -1,0 +1,217 @@
+//! Task rows and their output lines.
+
+use super::{Store, StoreError};
+use crate::claude::sessions::PendingSession;
+use app::api::{ChatRequest, TaskStatus};
+use rusqlite::{params, OptionalExtension, Row};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub struct NewTask<'a> {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub creates_session: bool,
+    pub request: &'a ChatRequest,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct TaskRecord {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub creates_session: bool,
+    pub request: ChatRequest,
+    pub status: TaskStatus,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub pid: Option<i32>,
+    pub proc_start: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub events: u64,
+}
+
+const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, status, created_at, started_at,
+        finished_at, pid, proc_start, exit_code, result, error,
+        (SELECT COUNT(*) FROM task_events e WHERE e.task_id = tasks.id)
+    FROM tasks";
+
+fn parse<T: std::str::FromStr>(raw: String, what: &str) -> Result<T, StoreError> {
+    raw.parse().map_err(|_| StoreError::Corrupt(format!("{what}: {raw:?}")))
+}
+
+fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> {
+    let id: String = row.get(0)?;
+    let session_id: String = row.get(1)?;
+    let request: String = row.get(3)?;
+    let status: String = row.get(4)?;
+    let result: Option<String> = row.get(11)?;
+    let fields = (row.get(2)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?, row.get(10)?, row.get(12)?, row.get(13)?);
+    Ok((|| {
+        let (creates_session, created_at, started_at, finished_at, pid, proc_start, exit_code, error, events): (
+            bool,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i32>,
+            Option<i64>,
+            Option<i32>,
+            Option<String>,
+            i64,
+        ) = fields;
+        Ok(TaskRecord {
+            id: parse(id, "task id")?,
+            session_id: parse(session_id, "session id")?,
+            creates_session,
+            request: serde_json::from_str(&request).map_err(|e| StoreError::Corrupt(format!("request: {e}")))?,
+            status: status.parse().map_err(StoreError::Corrupt)?,
+            created_at,
+            started_at,
+            finished_at,
+            pid,
+            proc_start: proc_start.map(|v| v as u64),
+            exit_code,
+            result: result.and_then(|r| serde_json::from_str(&r).ok()),
+            error,
+            events: events as u64,
+        })
+    })())
+}
+
+impl Store {
+    pub fn insert_task(&self, task: &NewTask<'_>) -> Result<(), StoreError> {
+        let request = serde_json::to_string(task.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn()?.execute(
+            "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+            params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at],
+        )?;
+        Ok(())
+    }
+
+    pub fn get_task(&self, id: Uuid) -> Result<Option<TaskRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(&format!("{SELECT_TASK} WHERE id = ?1"))?;
+        statement.query_row([id.to_string()], read_task).optional()?.transpose()
+    }
+
+    /// Tasks left queued or running, oldest first: what a restart must pick up.
+    pub fn unfinished_tasks(&self) -> Result<Vec<TaskRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut statement =
+            conn.prepare(&format!("{SELECT_TASK} WHERE status IN ('queued', 'processing') ORDER BY created_at, rowid"))?;
+        let rows = statement.query_map([], read_task)?;
+        rows.map(|row| row?).collect()
+    }
+
+    pub fn mark_running(&self, id: Uuid, pid: i32, proc_start: Option<u64>, started_at: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE tasks SET status = 'processing', pid = ?2, proc_start = ?3, started_at = ?4 WHERE id = ?1",
+            params![id.to_string(), pid, proc_start.map(|v| v as i64), started_at],
+        )?;
+        Ok(())
+    }
+
+    /// Appends output lines numbered from `first_seq`, in one transaction.
+    pub fn append_events(&self, id: Uuid, first_seq: u64, lines: &[String]) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO task_events (task_id, seq, line) VALUES (?1, ?2, ?3)")?;
+            let task = id.to_string();
+            for (offset, line) in lines.iter().enumerate() {
+                insert.execute(params![task, (first_seq + offset as u64) as i64, line])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn events_after(&self, id: Uuid, after: u64) -> Result<Vec<(u64, String)>, StoreError> {
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached("SELECT seq, line FROM task_events WHERE task_id = ?1 AND seq > ?2 ORDER BY seq")?;
+        let rows = statement.query_map(params![id.to_string(), after as i64], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn finish_task(
+        &self,
+        id: Uuid,
+        status: TaskStatus,
+        result: Option<&Value>,
+        error: Option<&str>,
+        exit_code: Option<i32>,
+        finished_at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6 WHERE id = ?1",
+            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_task(&self, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.conn()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
+    }
+
+    /// Deletes finished tasks older than `before` (ms); returns how many.
+    pub fn purge_finished_before(&self, before: i64) -> Result<usize, StoreError> {
+        Ok(self.conn()?.execute(
+            "DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1",
+            [before],
+        )?)
+    }
+
+    /// Sessions this service created recently, with their first prompt: listed even before the
+    /// CLI writes a transcript.
+    pub fn sessions_created(&self, limit: usize) -> Result<Vec<PendingSession>, StoreError> {
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(
+            "SELECT session_id, request, created_at FROM tasks WHERE creates_session = 1
+             ORDER BY created_at DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get(2)?)))?;
+        let mut sessions = Vec::new();
+        for row in rows {
+            let (session_id, request, timestamp) = row?;
+            let (Ok(session_id), Ok(request)) = (session_id.parse(), serde_json::from_str::<ChatRequest>(&request)) else {
+                continue;
+            };
+            sessions.push(PendingSession { session_id, first_prompt: request.message, timestamp });
+        }
+        Ok(sessions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_keeps_its_lines_and_outcome() -> Result<(), StoreError> {
+        let store = Store::in_memory()?;
+        let request = ChatRequest { message: "hello".into(), ..Default::default() };
+        let id = Uuid::new_v4();
+        let session_id = Uuid::new_v4();
+        store.insert_task(&NewTask { id, session_id, creates_session: true, request: &request, created_at: 1 })?;
+        assert_eq!(store.unfinished_tasks()?.len(), 1);
+        store.mark_running(id, 4242, Some(99), 2)?;
+        store.append_events(id, 1, &["{\"a\":1}".into(), "{\"b\":2}".into()])?;
+        store.append_events(id, 2, &["{\"b\":2}".into(), "{\"c\":3}".into()])?;
+        let result = serde_json::json!({"type": "result", "result": "hi"});
+        store.finish_task(id, TaskStatus::Completed, Some(&result), None, Some(0), 3)?;
+        let task = store.get_task(id)?.expect("stored");
+        assert_eq!(task.status, TaskStatus::Completed);
+        assert_eq!(task.result, Some(result));
+        assert_eq!(task.events, 3, "a re-sent line is not stored twice");
+        assert_eq!(store.events_after(id, 1)?.iter().map(|e| e.0).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(store.sessions_created(10)?.first().map(|s| s.first_prompt.clone()), Some("hello".into()));
+        assert!(store.unfinished_tasks()?.is_empty());
+        assert_eq!(store.purge_finished_before(4)?, 1);
+        assert!(store.get_task(id)?.is_none());
+        assert!(store.events_after(id, 0)?.is_empty(), "lines go with their task");
+        Ok(())
+    }
+}
