@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Release build of the frontend (Trunk, wasm-opt 132) and the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
+trunk build --release --offline
+cargo build --release -p server

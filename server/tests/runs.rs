@@ -1,0 +1,205 @@
+//! How runs end and how they share the machine: failures, queues, the process cap, stopping.
+
+mod support;
+
+use serde_json::Value;
+use std::time::Duration;
+use support::{processes_in_group, zombies_of, Dirs, Server};
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_crash_fails_with_the_cli_error_line_and_keeps_the_partial_output() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "please #CRASH").await;
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "failed");
+    let error = done["error"].as_str().unwrap_or("");
+    assert!(error.contains("Error: fake crash") && error.contains("exit status 3"), "{error}");
+    assert!(done["events"].as_u64().unwrap_or(0) >= 2, "init and the assistant line were kept: {done}");
+}
+
+#[tokio::test]
+async fn a_plain_text_cli_error_is_the_failure_reason() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "please #PLAINERR").await;
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["error"], "Error: fake plain-text failure (exit status 1)");
+}
+
+#[tokio::test]
+async fn an_api_error_fails_with_the_api_message_and_the_result_object() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "please #ERR529").await;
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().is_some_and(|e| e.starts_with("API Error: 529")), "{done}");
+    assert_eq!(done["result"]["api_error_status"], 529);
+}
+
+#[tokio::test]
+async fn denied_tools_complete_and_show_the_denials() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "write a file #DENY").await;
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["result"]["permission_denials"][0]["tool_name"], "Write");
+}
+
+#[tokio::test]
+async fn two_submits_to_one_session_run_one_after_the_other_in_order() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (first, session) = server.submit("new", "first #SLOW=1").await;
+    let (second, _) = server.submit(&session, "second").await;
+    let (third, _) = server.submit(&session, "third").await;
+    let (_, queued) = server.get(&format!("/api/sessions/{session}/tasks/{third}")).await;
+    assert_eq!(queued["status"], "queued", "it waits behind the running task");
+    let a = server.wait_finished(&session, &first, LONG).await;
+    let b = server.wait_finished(&session, &second, LONG).await;
+    let c = server.wait_finished(&session, &third, LONG).await;
+    for done in [&a, &b, &c] {
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+    let (ends, starts) = (|v: &Value| v["finished_at"].as_i64().unwrap_or(i64::MAX), |v: &Value| v["started_at"].as_i64().unwrap_or(0));
+    assert!(starts(&b) >= ends(&a) && starts(&c) >= ends(&b), "never two at once, in submit order");
+    let (_, transcript) = server.get(&format!("/api/sessions/{session}/messages")).await;
+    let prompts: Vec<&str> = transcript["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .filter(|t| t["role"] == "user")
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    assert_eq!(prompts, ["first #SLOW=1", "second", "third"]);
+}
+
+#[tokio::test]
+async fn twenty_sessions_at_once_stay_under_the_process_cap_and_leave_no_zombie() {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, &["--max-concurrent", "4"]);
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        tasks.push(server.submit("new", &format!("job {n} #SLOW=0.4")).await);
+    }
+    let mut spans = Vec::new();
+    for (task, session) in &tasks {
+        let done = server.wait_finished(session, task, Duration::from_secs(60)).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        spans.push((done["started_at"].as_i64().unwrap_or(0), done["finished_at"].as_i64().unwrap_or(0)));
+    }
+    let most_at_once = spans.iter().map(|(start, _)| spans.iter().filter(|(s, e)| s <= start && start < e).count()).max();
+    assert!(most_at_once.is_some_and(|n| (2..=4).contains(&n)), "at most 4 CLIs at once, yet in parallel: {most_at_once:?}");
+    assert_eq!(dirs.invocations().len(), 20);
+    assert!(zombies_of(server.pid()).is_empty(), "every CLI was reaped");
+}
+
+#[tokio::test]
+async fn deleting_a_running_task_ends_its_whole_process_group() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "run a long tool #TOOL=60").await;
+    server.wait_status(&session, &task, "processing", LONG).await;
+    // Wait for the tool's child (`sleep 60`) to exist in the CLI's group.
+    let pgid = wait_for_group_of_two(&dirs).await;
+    let (code, body) = server.delete(&format!("/api/sessions/{session}/tasks/{task}")).await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("cleaned")));
+    assert!(processes_in_group(pgid).is_empty(), "left behind: {:?}", processes_in_group(pgid));
+    assert!(zombies_of(server.pid()).is_empty());
+    let (code, _) = server.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+    assert_eq!(code, 404);
+
+    // The session can be used again.
+    let (next, _) = server.submit(&session, "still there?").await;
+    assert_eq!(server.wait_finished(&session, &next, LONG).await["status"], "completed");
+}
+
+#[tokio::test]
+async fn deleting_a_queued_task_means_it_never_runs() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (first, session) = server.submit("new", "hold the line #SLOW=1").await;
+    let (second, _) = server.submit(&session, "never run me").await;
+    let (code, _) = server.delete(&format!("/api/sessions/{session}/tasks/{second}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(server.wait_finished(&session, &first, LONG).await["status"], "completed");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ran: Vec<Value> = dirs.invocations().into_iter().filter(|i| i["argv"].to_string().contains("never run me")).collect();
+    assert!(ran.is_empty(), "the deleted task started: {ran:?}");
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_task_serves_the_result_after_restart() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "survive a restart #SLOW=2").await;
+    server.wait_status(&session, &task, "processing", LONG).await;
+    server.kill(); // SIGKILL
+
+    let server = Server::start(&dirs);
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["result"], "Fake reply to: survive a restart #SLOW=2");
+}
+
+#[tokio::test]
+async fn a_task_whose_cli_died_with_the_server_ends_as_interrupted_not_processing() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "doomed #SLOW=30").await;
+    server.wait_status(&session, &task, "processing", LONG).await;
+    let pid = wait_for_pid(&dirs).await;
+    server.kill();
+    // The machine loses the CLI too (as after a reboot).
+    let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+    while support::is_alive(pid) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let server = Server::start(&dirs);
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().is_some_and(|e| e.starts_with("interrupted")), "{done}");
+    assert!(done["events"].as_u64().unwrap_or(0) >= 1, "what it produced is kept: {done}");
+}
+
+#[tokio::test]
+async fn queued_tasks_survive_a_restart_and_run_in_order() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (first, session) = server.submit("new", "first #SLOW=1.5").await;
+    let (second, _) = server.submit(&session, "second").await;
+    server.wait_status(&session, &first, "processing", LONG).await;
+    server.kill();
+    let server = Server::start(&dirs);
+    assert_eq!(server.wait_finished(&session, &first, LONG).await["status"], "completed");
+    let done = server.wait_finished(&session, &second, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["session_id"], session.as_str());
+}
+
+async fn wait_for_pid(dirs: &Dirs) -> i32 {
+    for _ in 0..200 {
+        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64()) {
+            return pid as i32;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the CLI never started");
+}
+
+async fn wait_for_group_of_two(dirs: &Dirs) -> i32 {
+    let pgid = wait_for_pid(dirs).await;
+    for _ in 0..400 {
+        if processes_in_group(pgid).len() >= 2 {
+            return pgid;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the tool child never started in group {pgid}");
+}

@@ -1,0 +1,215 @@
+//! Starts the real server binary on 127.0.0.1 with the fake `claude` (selected by `--claude-bin`,
+//! as a user would select the real one) and talks to it over HTTP.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const USER: &str = "tester";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn fake_claude() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fake-claude/claude")
+}
+
+/// Folders that outlive a server restart: project, CLI home, data directory.
+pub struct Dirs {
+    pub root: tempfile::TempDir,
+}
+
+impl Dirs {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        for sub in ["project", "claude-home", "data"] {
+            std::fs::create_dir_all(root.path().join(sub)).expect("mkdir");
+        }
+        Self { root }
+    }
+    pub fn project(&self) -> PathBuf {
+        self.root.path().join("project")
+    }
+    pub fn claude_home(&self) -> PathBuf {
+        self.root.path().join("claude-home")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+    pub fn argv_log(&self) -> PathBuf {
+        self.root.path().join("argv.jsonl")
+    }
+    /// Every CLI invocation the fake recorded: its argv and pid.
+    pub fn invocations(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.argv_log())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|v: &Value| v["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "-p")))
+            .collect()
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub fn start(dirs: &Dirs) -> Self {
+        Self::start_with(dirs, &[])
+    }
+
+    pub fn start_with(dirs: &Dirs, extra_args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .current_dir(dirs.root.path())
+            .args(["--host", "127.0.0.1", "--port", "0", "--stop-grace-secs", "1"])
+            .arg("--project")
+            .arg(dirs.project())
+            .arg("--data-dir")
+            .arg(dirs.data())
+            .arg("--claude-bin")
+            .arg(fake_claude())
+            .arg("--claude-config-dir")
+            .arg(dirs.claude_home())
+            .args(extra_args)
+            .env("AUTH_USERNAME", USER)
+            .env("AUTH_PASSWORD", PASSWORD)
+            .env_remove("AUTH_PASSWORD_HASH")
+            .env_remove("PORT")
+            .env_remove("HOST")
+            .env("FAKE_CLAUDE_ARGV_LOG", dirs.argv_log())
+            .env("LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited before listening").expect("stdout line");
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base, http: reqwest::Client::new() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).basic_auth(USER, Some(PASSWORD)).send().await.expect("GET");
+        read(response).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self.http.delete(self.url(path)).basic_auth(USER, Some(PASSWORD)).send().await.expect("DELETE");
+        read(response).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.http.post(self.url(path)).basic_auth(USER, Some(PASSWORD)).json(body).send().await.expect("POST");
+        read(response).await
+    }
+
+    /// Submits `message` to `session` ("new" or an id): `(task_id, session_id)`.
+    pub async fn submit(&self, session: &str, message: &str) -> (String, String) {
+        let (status, body) = self.post_json(&format!("/api/sessions/{session}/chat"), &serde_json::json!({ "message": message })).await;
+        assert_eq!(status, 200, "submit failed: {body}");
+        (body["task_id"].as_str().expect("task_id").to_owned(), body["session_id"].as_str().expect("session_id").to_owned())
+    }
+
+    /// Polls until the task is finished (as a client would), or panics after `limit`.
+    pub async fn wait_finished(&self, session: &str, task: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (code, body) = self.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+            assert_eq!(code, 200, "poll failed: {body}");
+            if ["completed", "failed", "cancelled"].contains(&body["status"].as_str().unwrap_or("")) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "task {task} still {} after {limit:?}", body["status"]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_status(&self, session: &str, task: &str, wanted: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (_, body) = self.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+            if body["status"] == wanted {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "task {task} is {} not {wanted} after {limit:?}", body["status"]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text));
+    (status, body)
+}
+
+/// Processes whose process group is `pgid` (the CLI leads its own group).
+pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+    proc_stats().into_iter().filter(|s| s.pgrp == pgid && s.state != 'Z').map(|s| s.pid).collect()
+}
+
+/// Zombie children of `parent`.
+pub fn zombies_of(parent: i32) -> Vec<i32> {
+    proc_stats().into_iter().filter(|s| s.ppid == parent && s.state == 'Z').map(|s| s.pid).collect()
+}
+
+pub struct ProcStat {
+    pub pid: i32,
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+}
+
+pub fn proc_stats() -> Vec<ProcStat> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?.chars().next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            Some(ProcStat { pid, state, ppid, pgrp })
+        })
+        .collect()
+}
+
+pub fn is_alive(pid: i32) -> bool {
+    proc_stats().iter().any(|s| s.pid == pid && s.state != 'Z')
+}
