@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need (skipping what is present) and runs every test: unit and fixture
+# tests, HTTP integration tests against the real server binary with the fake claude, the release
+# frontend build, and the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== unit and integration tests"
+# Per package: a workspace-wide build would unify the app's csr and ssr features.
+cargo test -p app
+cargo test -p server
+
+echo "== release build (frontend through Trunk and wasm-opt, server)"
+scripts/build.sh
+
+if [ -d end2end ] && [ -f end2end/package.json ]; then
+  echo "== browser tests"
+  scripts/e2e.sh
+fi
