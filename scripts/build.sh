@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
 trunk build --release --offline
+scripts/stamp-sw.sh dist
 cargo build --release -p server

@@ -30,6 +30,11 @@ impl Backend for Runner {
         Ok(Runner::task(self, session, task_id)?)
     }
 
+    async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError> {
+        let timeout = std::time::Duration::from_millis(u64::from(wait_ms));
+        Ok(Runner::wait_in_session(self, session, task_id, timeout).await?)
+    }
+
     async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError> {
         Ok(Runner::delete(self, session, task_id).await?)
     }

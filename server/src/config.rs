@@ -66,6 +66,10 @@ pub struct Config {
     #[arg(long, env = "SYNC_CHAT_TIMEOUT_SECS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sync_chat_timeout_secs: u64,
 
+    /// A browser sign-in lasts this many days.
+    #[arg(long, env = "SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_days: u32,
+
     /// Seconds between the interrupt and the kill when a task is stopped.
     #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub stop_grace_secs: u64,

@@ -12,7 +12,7 @@ mod store;
 
 pub use http::router;
 
-use auth::{Credentials, CredentialsError, PasswordSource};
+use auth::{AuthService, Credentials, CredentialsError, PasswordSource};
 use claude::paths::ClaudeHome;
 use config::Config;
 use runner::{CliSettings, Runner, RunnerError, RunnerSettings};
@@ -49,6 +49,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .and_then(|p| if p.is_dir() { Ok(p) } else { Err(std::io::Error::other("not a directory")) })
         .map_err(|source| StartError::Project { path: project_raw.clone(), source })?;
     prepare_data_dir(&config.data_dir)?;
+    // The CLI runs in the project directory: a relative path to it must mean what it meant where
+    // the server was started.
+    let claude_bin = match std::env::current_dir() {
+        Ok(here) if config.claude_bin.is_relative() && config.claude_bin.components().count() > 1 => here.join(&config.claude_bin),
+        _ => config.claude_bin.clone(),
+    };
 
     let (credentials, source) = Credentials::resolve(
         &config.username,
@@ -59,6 +65,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     announce_credentials(&credentials, &source, &config.data_dir);
 
     let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
+    let auth = Arc::new(AuthService::new(credentials, store.clone(), Duration::from_secs(u64::from(config.session_days) * 86_400)));
     let claude_home = ClaudeHome::from_env(config.claude_config_dir.clone());
     let mut cli_env = Vec::new();
     if let Some(dir) = &config.claude_config_dir {
@@ -67,19 +74,19 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let runner = Runner::start(
         store,
         RunnerSettings {
-            cli: CliSettings { bin: config.claude_bin.clone(), project: project.clone(), env: cli_env },
+            cli: CliSettings { bin: claude_bin.clone(), project: project.clone(), env: cli_env },
             claude_home,
             spool_dir: config.data_dir.join("spool"),
             max_concurrent: usize::from(config.max_concurrent),
             stop_grace: Duration::from_secs(config.stop_grace_secs),
         },
     )?;
-    let cli = Arc::new(CliProbe::new(config.claude_bin.clone()).await);
+    let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);
     let status = cli.status().await;
     match (&status.path, &status.version) {
         (Some(path), Some(version)) => println!("claude CLI {version} at {}", path.display()),
         (Some(path), None) => println!("warning: {} did not answer --version", path.display()),
-        _ => println!("warning: the claude CLI was not found ({}); {}", config.claude_bin.display(), claude::version::INSTALL_HINT),
+        _ => println!("warning: the claude CLI was not found ({}); {}", claude_bin.display(), claude::version::INSTALL_HINT),
     }
     if config.retention_days > 0 {
         spawn_retention(runner.clone(), Duration::from_secs(u64::from(config.retention_days) * 86_400));
@@ -87,7 +94,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     let state = AppState {
         runner,
-        credentials: Arc::new(credentials),
+        auth,
         cli,
         project: project.clone(),
         sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),

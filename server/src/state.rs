@@ -1,6 +1,6 @@
 //! What every handler can reach.
 
-use crate::auth::Credentials;
+use crate::auth::AuthService;
 use crate::claude::version::{probe, CliStatus};
 use crate::runner::Runner;
 use axum::extract::FromRef;
@@ -12,16 +12,16 @@ use tokio::sync::Mutex;
 #[derive(Clone)]
 pub struct AppState {
     pub runner: Runner,
-    pub credentials: Arc<Credentials>,
+    pub auth: Arc<AuthService>,
     pub cli: Arc<CliProbe>,
     /// The canonical project directory.
     pub project: PathBuf,
     pub sync_timeout: Duration,
 }
 
-impl FromRef<AppState> for Arc<Credentials> {
+impl FromRef<AppState> for Arc<AuthService> {
     fn from_ref(state: &AppState) -> Self {
-        state.credentials.clone()
+        state.auth.clone()
     }
 }
 

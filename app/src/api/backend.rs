@@ -17,6 +17,8 @@ pub enum BackendError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
     Internal(String),
@@ -26,6 +28,7 @@ impl BackendError {
     pub fn status(&self) -> u16 {
         match self {
             BackendError::InvalidInput(_) => 400,
+            BackendError::Unauthorized(_) => 401,
             BackendError::NotFound(_) => 404,
             BackendError::TooLarge(_) => 413,
             BackendError::Internal(_) => 500,
@@ -38,9 +41,25 @@ impl BackendError {
 pub trait Backend: Send + Sync + 'static {
     async fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError>;
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
+    /// The task once it ends, or as it stands after `wait_ms`.
+    async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError>;
     async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
     async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
+
+/// Browser sign-in: the server decides the cookie (name, lifetime, flags); the server functions
+/// only carry it.
+#[async_trait::async_trait]
+pub trait Accounts: Send + Sync + 'static {
+    /// On success, the `Set-Cookie` value that starts the session.
+    async fn sign_in(&self, username: &str, password: &str, request: &http::request::Parts) -> Result<String, BackendError>;
+    /// Ends the request's session on the server; returns the `Set-Cookie` value that clears it.
+    async fn sign_out(&self, request: &http::request::Parts) -> String;
+    /// The signed-in user of the request, by cookie or Basic credentials.
+    async fn current_user(&self, request: &http::request::Parts) -> Option<String>;
+}
+
+pub type SharedAccounts = Arc<dyn Accounts>;

@@ -1,14 +1,28 @@
 //! Server functions: the app's door to the runner. Each has a fixed endpoint so that its URL
 //! does not depend on the crate's path.
 
-use super::types::{ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ChatRequest, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 mod backend_call {
-    use crate::api::{BackendError, SharedBackend};
+    use crate::api::{BackendError, SharedAccounts, SharedBackend};
     use leptos::prelude::*;
+
+    pub fn accounts() -> Result<SharedAccounts, ServerFnError> {
+        use_context::<SharedAccounts>().ok_or_else(|| ServerFnError::new("sign-in is not available"))
+    }
+
+    pub fn request_parts() -> Result<http::request::Parts, ServerFnError> {
+        use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))
+    }
+
+    pub fn set_cookie(cookie: &str) {
+        if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(cookie)) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
 
     pub fn backend() -> Result<SharedBackend, ServerFnError> {
         use_context::<SharedBackend>()
@@ -55,4 +69,42 @@ pub async fn list_sessions(limit: usize) -> Result<SessionList, ServerFnError> {
 pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFnError> {
     use backend_call::*;
     backend()?.transcript(session_id).await.map_err(fail)
+}
+
+/// Waits up to `wait_ms` (at most 25 s, well under the tunnel's cut) for the task to end, then
+/// answers with the task as it stands: a reply shows the moment its task ends, with one request
+/// in flight.
+#[server(prefix = "/api/fn", endpoint = "wait_task")]
+pub async fn wait_task(session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, ServerFnError> {
+    use backend_call::*;
+    backend()?.wait_task(session, task_id, wait_ms.min(25_000)).await.map_err(fail)
+}
+
+/// Who is signed in (`None` shows the sign-in screen). Reachable without signing in.
+#[server(prefix = "/api/fn", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
+    use backend_call::*;
+    let request = request_parts()?;
+    Ok(accounts()?.current_user(&request).await.map(|username| Me { username }))
+}
+
+/// Signs in with the account's user name and password; the server sets an HttpOnly cookie. The
+/// password is never kept by the app. Reachable without signing in.
+#[server(prefix = "/api/fn", endpoint = "sign_in")]
+pub async fn sign_in(username: String, password: String) -> Result<Me, ServerFnError> {
+    use backend_call::*;
+    let request = request_parts()?;
+    let cookie = accounts()?.sign_in(&username, &password, &request).await.map_err(fail)?;
+    set_cookie(&cookie);
+    Ok(Me { username })
+}
+
+/// Ends this browser's session on the server.
+#[server(prefix = "/api/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    use backend_call::*;
+    let request = request_parts()?;
+    let cookie = accounts()?.sign_out(&request).await;
+    set_cookie(&cookie);
+    Ok(())
 }

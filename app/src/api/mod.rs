@@ -10,6 +10,6 @@ mod functions;
 mod types;
 
 #[cfg(feature = "ssr")]
-pub use backend::{Backend, BackendError, SharedBackend};
+pub use backend::{Accounts, Backend, BackendError, SharedAccounts, SharedBackend};
 pub use functions::*;
 pub use types::*;

@@ -192,10 +192,20 @@ pub struct Turn {
     pub timestamp: Option<String>,
 }
 
+/// A session's transcript (from the CLI's own file) and the tasks this service ran in it (for
+/// costs, failures, and a task still running).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     pub session_id: Option<Uuid>,
     pub turns: Vec<Turn>,
+    #[serde(default)]
+    pub tasks: Vec<TaskView>,
+}
+
+/// Who is signed in, for the app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
 }
 
 #[cfg(test)]

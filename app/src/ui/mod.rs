@@ -1,26 +1,61 @@
-//! The components. For now a status page that proves the pipeline end to end: Trunk-built WASM,
-//! served by the server, calling a server function through the shared runner.
+//! The components: a sign-in screen, then the chat with its session switcher.
 
-use crate::api::list_sessions;
+mod backoff;
+mod browser;
+mod chat;
+pub mod conversation;
+mod format;
+mod markdown;
+mod sessions;
+mod sign_in;
+mod state;
+
+use crate::api::{whoami, Me};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let sessions = LocalResource::new(|| list_sessions(20));
+    // None while asking the server; Some(None) means "show the sign-in screen".
+    let me: RwSignal<Option<Option<Me>>> = RwSignal::new(None);
+    let offline = RwSignal::new(false);
+    let check = move || {
+        spawn_local(async move {
+            match whoami().await {
+                Ok(user) => {
+                    offline.set(false);
+                    me.set(Some(user));
+                }
+                Err(_) => offline.set(true),
+            }
+        })
+    };
+    check();
+    browser::register_service_worker();
     view! {
-        <main class="placeholder">
-            <h1>"Claude Remote"</h1>
-            <p>"The service is running. The phone app arrives with the next release; the REST API is ready."</p>
-            <Suspense fallback=|| view! { <p>"Loading sessions…"</p> }>
-                {move || {
-                    sessions
-                        .get()
-                        .map(|result| match result {
-                            Ok(list) => view! { <p data-testid="session-count">{format!("{} recent sessions", list.sessions.len())}</p> }.into_any(),
-                            Err(error) => view! { <p role="alert">{format!("Could not load sessions: {error}")}</p> }.into_any(),
-                        })
-                }}
-            </Suspense>
-        </main>
+        <Show when=move || offline.get()>
+            <div class="offline" role="status">
+                "Can't reach your machine. Is the server (and its tunnel) running?"
+                <button type="button" on:click=move |_| check()>"Retry"</button>
+            </div>
+        </Show>
+        {move || match me.get() {
+            None => view! { <main class="splash" aria-busy="true"><h1>"Claude Remote"</h1></main> }.into_any(),
+            Some(None) => view! { <sign_in::SignIn on_signed_in=move |user| me.set(Some(Some(user))) /> }.into_any(),
+            Some(Some(user)) => {
+                view! { <chat::Chat user=user offline=offline on_signed_out=move |()| me.set(Some(None)) /> }.into_any()
+            }
+        }}
     }
+}
+
+/// A server function's failure in words for the user, and whether it means "signed out".
+pub(crate) fn describe(error: &ServerFnError) -> (String, bool) {
+    let text = match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::Request(_) => "Can't reach your machine.".to_owned(),
+        other => other.to_string(),
+    };
+    let signed_out = text.contains("sign in first") || text.contains("Unauthorized");
+    (text, signed_out)
 }

@@ -1,6 +1,6 @@
-//! HTTP Basic authentication as a middleware layer.
+//! The authentication layer, and HTTP Basic parsing.
 
-use super::Credentials;
+use super::AuthService;
 use crate::http::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
@@ -9,23 +9,21 @@ use axum::response::Response;
 use base64::Engine;
 use std::sync::Arc;
 
-/// Lets the request through only with valid credentials; else 401 with `WWW-Authenticate`.
-pub async fn require_auth(State(credentials): State<Arc<Credentials>>, request: Request, next: Next) -> Result<Response, ApiError> {
-    if is_authorized(&credentials, request.headers()).await {
-        Ok(next.run(request).await)
+/// Lets the request through with a session cookie or valid Basic credentials; else 401.
+pub async fn require_auth(State(auth): State<Arc<AuthService>>, request: Request, next: Next) -> Result<Response, ApiError> {
+    if auth.user(request.headers()).await.is_some() {
+        return Ok(next.run(request).await);
+    }
+    // The app's own calls get no Basic challenge: it would pop up the browser's password dialog
+    // instead of the app's sign-in screen.
+    if request.uri().path().starts_with("/api/fn/") {
+        Err(ApiError::SignInRequired)
     } else {
         Err(ApiError::Unauthorized)
     }
 }
 
-pub async fn is_authorized(credentials: &Credentials, headers: &HeaderMap) -> bool {
-    match basic_credentials(headers) {
-        Some((user, password)) => credentials.verify(&user, &password).await,
-        None => false,
-    }
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(super) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

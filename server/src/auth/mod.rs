@@ -1,7 +1,10 @@
-//! Who may use the service: HTTP Basic credentials, checked by a middleware layer.
+//! Who may use the service: one account, signed in by HTTP Basic credentials or by a browser
+//! session cookie, checked by one middleware layer.
 
 mod basic;
+mod browser;
 mod credentials;
 
-pub use basic::{is_authorized, require_auth};
+pub use basic::require_auth;
+pub use browser::AuthService;
 pub use credentials::{Credentials, CredentialsError, PasswordSource};

@@ -11,6 +11,9 @@ use serde_json::json;
 pub enum ApiError {
     #[error("authentication required")]
     Unauthorized,
+    /// Like `Unauthorized`, without the Basic challenge (for the app's own calls).
+    #[error("sign in first")]
+    SignInRequired,
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -37,7 +40,7 @@ impl From<RunnerError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SignInRequired => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -11,7 +11,7 @@ mod tasks;
 
 use crate::auth::require_auth;
 use crate::state::AppState;
-use app::api::SharedBackend;
+use app::api::{SharedAccounts, SharedBackend};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use axum::{middleware, Router};
@@ -26,9 +26,16 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState, site_dir: &Path) -> Router {
     let backend: SharedBackend = Arc::new(state.runner.clone());
+    let accounts: SharedAccounts = state.auth.clone();
     let server_fns = post(move |request| {
-        let backend = backend.clone();
-        leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+        let (backend, accounts) = (backend.clone(), accounts.clone());
+        leptos_axum::handle_server_fns_with_context(
+            move || {
+                provide_context(backend.clone());
+                provide_context(accounts.clone());
+            },
+            request,
+        )
     });
     let protected = Router::new()
         .route("/api/sessions", get(sessions::list))
@@ -36,13 +43,18 @@ pub fn router(state: AppState, site_dir: &Path) -> Router {
         .route("/api/sessions/{session_id}/tasks/{task_id}", get(tasks::poll).delete(tasks::delete))
         .route("/api/sessions/{session_id}/messages", get(sessions::messages))
         .route("/api/chat", post(legacy::chat))
-        .route("/api/fn/{*fn_name}", server_fns)
+        .route("/api/fn/{*fn_name}", server_fns.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
+    // Reachable before signing in: they decide whether to show the sign-in screen.
+    let public_fns = Router::new()
+        .route("/api/fn/whoami", server_fns.clone())
+        .route("/api/fn/sign_in", server_fns);
     let site = ServeDir::new(site_dir).fallback(ServeFile::new(site_dir.join("index.html")));
     Router::new()
         .route("/health", get(status::health))
         .route("/api/config", get(status::config))
         .route("/api/{*rest}", any(unknown_api))
+        .merge(public_fns)
         .merge(protected)
         .fallback_service(site)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

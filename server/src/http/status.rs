@@ -1,6 +1,5 @@
 //! Unauthenticated status routes: `/health` and `/api/config`.
 
-use crate::auth::is_authorized;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -22,7 +21,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 /// the machine, so only a signed-in caller gets it; others get the folder's name.
 pub async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let name = state.project.file_name().map(|n| n.to_string_lossy().into_owned());
-    if is_authorized(&state.credentials, &headers).await {
+    if state.auth.user(&headers).await.is_some() {
         Json(json!({ "project_path": state.project, "project_name": name }))
     } else {
         Json(json!({ "project_path": null, "project_name": name }))

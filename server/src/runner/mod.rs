@@ -76,6 +76,9 @@ struct Inner {
     finished: broadcast::Sender<Uuid>,
 }
 
+/// How many of a session's latest tasks come with its transcript.
+const SESSION_TASKS_SHOWN: usize = 50;
+
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -137,6 +140,12 @@ impl Runner {
         Ok(())
     }
 
+    /// Like [`Runner::wait`], for a task that must belong to `session`.
+    pub async fn wait_in_session(&self, session: SessionRef, task_id: Uuid, timeout: Duration) -> Result<TaskView, RunnerError> {
+        self.owned_task(session, task_id)?;
+        self.wait(task_id, timeout).await
+    }
+
     /// Waits until the task has an outcome, or `timeout` passes; returns it as it then stands.
     pub async fn wait(&self, task_id: Uuid, timeout: Duration) -> Result<TaskView, RunnerError> {
         let mut finished = self.inner.finished.subscribe();
@@ -173,10 +182,11 @@ impl Runner {
         .await
         .ok()
         .flatten();
+        let tasks: Vec<TaskView> = self.inner.store.session_tasks(session_id, SESSION_TASKS_SHOWN)?.into_iter().map(view).collect();
         match turns {
-            Some(turns) => Ok(Transcript { session_id: Some(session_id), turns }),
+            Some(turns) => Ok(Transcript { session_id: Some(session_id), turns, tasks }),
             // A session this service just created has no transcript yet: it is empty, not unknown.
-            None if self.knows_session(session_id)? => Ok(Transcript { session_id: Some(session_id), turns: Vec::new() }),
+            None if !tasks.is_empty() => Ok(Transcript { session_id: Some(session_id), turns: Vec::new(), tasks }),
             None => Err(RunnerError::SessionNotFound(session_id)),
         }
     }
@@ -189,10 +199,6 @@ impl Runner {
     /// How many CLI processes run now.
     pub fn running(&self) -> usize {
         self.inner.settings.max_concurrent.max(1) - self.inner.slots.available_permits()
-    }
-
-    fn knows_session(&self, session_id: Uuid) -> Result<bool, RunnerError> {
-        Ok(self.inner.store.sessions_created(1000)?.iter().any(|s| s.session_id == session_id))
     }
 
     fn owned_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskRecord, RunnerError> {

@@ -4,6 +4,7 @@
 //! Statements are short (a few microseconds in WAL mode), so one connection behind a mutex serves
 //! every request without a thread hop; nothing holds the lock across an await.
 
+mod auth_sessions;
 mod tasks;
 
 pub use tasks::{NewTask, TaskRecord};

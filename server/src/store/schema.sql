@@ -24,3 +24,12 @@ CREATE TABLE IF NOT EXISTS task_events (
     line    TEXT NOT NULL,
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
+
+-- Browser sign-ins. Only the SHA-256 of the cookie's token is stored: a copy of the database
+-- cannot be replayed as a cookie.
+CREATE TABLE IF NOT EXISTS auth_sessions (
+    token_hash  BLOB PRIMARY KEY,
+    username    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -152,6 +152,17 @@ impl Store {
         Ok(())
     }
 
+    /// The latest `limit` tasks of a session, oldest first.
+    pub fn session_tasks(&self, session_id: uuid::Uuid, limit: usize) -> Result<Vec<TaskRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut statement =
+            conn.prepare_cached(&format!("{SELECT_TASK} WHERE session_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2"))?;
+        let rows = statement.query_map(params![session_id.to_string(), limit as i64], read_task)?;
+        let mut tasks = rows.map(|row| row?).collect::<Result<Vec<_>, _>>()?;
+        tasks.reverse();
+        Ok(tasks)
+    }
+
     pub fn delete_task(&self, id: Uuid) -> Result<bool, StoreError> {
         Ok(self.conn()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
     }

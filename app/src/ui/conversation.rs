@@ -1,0 +1,156 @@
+//! What the chat shows: the CLI's transcript merged with the tasks this service ran in the
+//! session, so that costs, failures (which the transcript may not record) and a task still
+//! running all appear in the right place.
+
+use crate::api::{Role, TaskStatus, TaskView, ToolCall, Turn};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    User { text: String },
+    Assistant { text: String, tools: Vec<ToolCall>, cost_usd: Option<f64>, turns: Option<u64> },
+    Failure { reason: String },
+    /// A task of this session still queued or running.
+    Working { task_id: Uuid, since_ms: i64, queued: bool },
+}
+
+/// Cost and turns of a finished task's result.
+pub fn result_numbers(task: &TaskView) -> (Option<f64>, Option<u64>) {
+    let result = task.result.as_ref();
+    (
+        result.and_then(|r| r.get("total_cost_usd")).and_then(|v| v.as_f64()),
+        result.and_then(|r| r.get("num_turns")).and_then(|v| v.as_u64()),
+    )
+}
+
+/// The reply text of a finished task, straight from its result.
+pub fn reply_entry(task: &TaskView) -> Entry {
+    match task.status {
+        TaskStatus::Completed => {
+            let (cost_usd, turns) = result_numbers(task);
+            let text = task.result.as_ref().and_then(|r| r.get("result")).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            Entry::Assistant { text, tools: Vec::new(), cost_usd, turns }
+        }
+        TaskStatus::Queued | TaskStatus::Processing => {
+            Entry::Working { task_id: task.task_id, since_ms: task.started_at.unwrap_or(task.created_at), queued: task.status == TaskStatus::Queued }
+        }
+        _ => Entry::Failure { reason: task.error.clone().unwrap_or_else(|| "the task failed".to_owned()) },
+    }
+}
+
+pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = turns
+        .iter()
+        .map(|turn| match turn.role {
+            Role::User => Entry::User { text: turn.text.clone() },
+            Role::Assistant => Entry::Assistant { text: turn.text.clone(), tools: turn.tools.clone(), cost_usd: None, turns: None },
+        })
+        .collect();
+    // Tasks in submit order are matched to user prompts in transcript order.
+    let mut cursor = 0;
+    for task in tasks {
+        let found = entries[cursor..]
+            .iter()
+            .position(|e| matches!(e, Entry::User { text } if text.trim() == task.message.trim()))
+            .map(|offset| cursor + offset);
+        let Some(prompt) = found else {
+            // Not in the transcript (yet, or the CLI never got that far): show it at the end.
+            entries.push(Entry::User { text: task.message.clone() });
+            entries.push(reply_entry(task));
+            cursor = entries.len();
+            continue;
+        };
+        let answer_end = entries[prompt + 1..]
+            .iter()
+            .position(|e| matches!(e, Entry::User { .. }))
+            .map_or(entries.len(), |offset| prompt + 1 + offset);
+        match task.status {
+            TaskStatus::Completed => {
+                let (cost, num_turns) = result_numbers(task);
+                let answered = entries[prompt + 1..answer_end].iter_mut().rev().find_map(|e| match e {
+                    Entry::Assistant { cost_usd, turns, .. } => Some((cost_usd, turns)),
+                    _ => None,
+                });
+                match answered {
+                    Some((cost_usd, turns)) => {
+                        *cost_usd = cost;
+                        *turns = num_turns;
+                    }
+                    None => entries.insert(answer_end, reply_entry(task)),
+                }
+            }
+            _ => entries.insert(answer_end, reply_entry(task)),
+        }
+        cursor = prompt + 1;
+    }
+    entries
+}
+
+/// What the session cost through this service.
+pub fn total_cost(tasks: &[TaskView]) -> f64 {
+    tasks.iter().filter_map(|t| result_numbers(t).0).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn turn(role: Role, text: &str) -> Turn {
+        Turn { role, text: text.into(), tools: Vec::new(), timestamp: None }
+    }
+
+    fn task(message: &str, status: TaskStatus, result: Option<serde_json::Value>, error: Option<&str>) -> TaskView {
+        TaskView {
+            status,
+            task_id: Uuid::new_v4(),
+            session_id: Uuid::nil(),
+            result,
+            error: error.map(str::to_owned),
+            message: message.into(),
+            created_at: 1,
+            started_at: Some(2),
+            finished_at: None,
+            events: 0,
+        }
+    }
+
+    #[test]
+    fn costs_attach_to_their_replies_and_failures_follow_their_prompt() {
+        let turns = [
+            turn(Role::User, "one"),
+            turn(Role::Assistant, "reply one"),
+            turn(Role::User, "two"),
+            turn(Role::Assistant, "API Error: 529"),
+            turn(Role::User, "three"),
+        ];
+        let tasks = [
+            task("one", TaskStatus::Completed, Some(json!({"result": "reply one", "total_cost_usd": 0.5, "num_turns": 2})), None),
+            task("two", TaskStatus::Failed, None, Some("API Error: 529 overloaded")),
+            task("three", TaskStatus::Processing, None, None),
+        ];
+        let entries = build(&turns, &tasks);
+        assert!(matches!(&entries[1], Entry::Assistant { cost_usd: Some(c), turns: Some(2), .. } if *c == 0.5));
+        assert!(matches!(&entries[4], Entry::Failure { reason } if reason.contains("529")), "{entries:?}");
+        assert!(matches!(entries.last(), Some(Entry::Working { queued: false, .. })));
+        assert_eq!(total_cost(&tasks), 0.5);
+    }
+
+    #[test]
+    fn a_task_missing_from_the_transcript_is_shown_at_the_end() {
+        let turns = [turn(Role::User, "from the terminal"), turn(Role::Assistant, "ok")];
+        let tasks = [task("never reached the CLI", TaskStatus::Failed, None, Some("No conversation found"))];
+        let entries = build(&turns, &tasks);
+        assert_eq!(entries.len(), 4);
+        assert_eq!(entries[2], Entry::User { text: "never reached the CLI".into() });
+        assert!(matches!(&entries[3], Entry::Failure { reason } if reason == "No conversation found"));
+    }
+
+    #[test]
+    fn a_reply_not_yet_in_the_transcript_comes_from_the_result() {
+        let turns = [turn(Role::User, "hi")];
+        let tasks = [task("hi", TaskStatus::Completed, Some(json!({"result": "hello", "total_cost_usd": 0.1})), None)];
+        let entries = build(&turns, &tasks);
+        assert!(matches!(&entries[1], Entry::Assistant { text, .. } if text == "hello"));
+    }
+}

@@ -1,0 +1,197 @@
+//! The chat's state and the calls that change it: open a session, send, and follow a task to its
+//! end with one request in flight.
+
+use super::backoff;
+use super::browser;
+use super::conversation::{build, reply_entry, Entry};
+use super::describe;
+use crate::api::{list_sessions, session_transcript, submit_chat, wait_task, ChatRequest, SessionRef, SessionSummary, TaskView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+#[derive(Clone, Copy)]
+pub struct ChatState {
+    /// The open session; `None` is a new one (created by the first message).
+    pub session: RwSignal<Option<Uuid>>,
+    pub entries: RwSignal<Vec<Entry>>,
+    pub tasks: RwSignal<Vec<TaskView>>,
+    pub sessions: RwSignal<Vec<SessionSummary>>,
+    pub loading: RwSignal<bool>,
+    pub notice: RwSignal<Option<String>>,
+    pub offline: RwSignal<bool>,
+    pub signed_out: RwSignal<bool>,
+    /// The task being followed; a new follow replaces the old one.
+    watching: RwSignal<Option<Uuid>>,
+    generation: StoredValue<u64>,
+}
+
+impl ChatState {
+    pub fn new(offline: RwSignal<bool>) -> Self {
+        Self {
+            session: RwSignal::new(None),
+            entries: RwSignal::new(Vec::new()),
+            tasks: RwSignal::new(Vec::new()),
+            sessions: RwSignal::new(Vec::new()),
+            loading: RwSignal::new(false),
+            notice: RwSignal::new(None),
+            offline,
+            signed_out: RwSignal::new(false),
+            watching: RwSignal::new(None),
+            generation: StoredValue::new(0),
+        }
+    }
+
+    fn failed(self, error: &ServerFnError) {
+        let (text, signed_out) = describe(error);
+        if signed_out {
+            self.signed_out.set(true);
+        } else if matches!(error, ServerFnError::Request(_)) {
+            self.offline.set(true);
+        } else {
+            self.notice.set(Some(text));
+        }
+    }
+
+    pub fn refresh_sessions(self) {
+        spawn_local(async move {
+            match list_sessions(50).await {
+                Ok(list) => {
+                    self.offline.set(false);
+                    self.sessions.set(list.sessions);
+                }
+                Err(e) => self.failed(&e),
+            }
+        });
+    }
+
+    /// Shows a session (or a blank new one) and follows its unfinished task, if any.
+    pub fn open(self, session: Option<Uuid>) {
+        self.stop_following();
+        self.session.set(session);
+        self.notice.set(None);
+        browser::remember_session(session);
+        self.entries.set(Vec::new());
+        self.tasks.set(Vec::new());
+        if let Some(id) = session {
+            self.loading.set(true);
+            spawn_local(self.load(id));
+        }
+    }
+
+    async fn load(self, id: Uuid) {
+        let transcript = session_transcript(id).await;
+        if self.session.get_untracked() != Some(id) {
+            return; // the user moved on
+        }
+        self.loading.set(false);
+        match transcript {
+            Ok(transcript) => {
+                self.offline.set(false);
+                self.entries.set(build(&transcript.turns, &transcript.tasks));
+                let unfinished = transcript.tasks.iter().find(|t| !t.status.is_finished()).map(|t| t.task_id);
+                self.tasks.set(transcript.tasks);
+                if let Some(task) = unfinished {
+                    self.follow(id, task);
+                }
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    pub fn send(self, message: String) {
+        let session = self.session.get_untracked();
+        let placeholder = Uuid::nil();
+        self.notice.set(None);
+        self.entries.update(|entries| {
+            entries.push(Entry::User { text: message.clone() });
+            entries.push(Entry::Working { task_id: placeholder, since_ms: browser::now_ms(), queued: false });
+        });
+        spawn_local(async move {
+            let request = ChatRequest { message, ..Default::default() };
+            let submitted = submit_chat(session.map_or(SessionRef::New, SessionRef::Existing), request).await;
+            match submitted {
+                Ok(submitted) => {
+                    if session.is_none() {
+                        self.session.set(Some(submitted.session_id));
+                        browser::remember_session(Some(submitted.session_id));
+                    }
+                    self.entries.update(|entries| {
+                        for entry in entries.iter_mut() {
+                            if let Entry::Working { task_id, queued, .. } = entry {
+                                if *task_id == placeholder {
+                                    *task_id = submitted.task_id;
+                                    *queued = submitted.status == crate::api::TaskStatus::Queued;
+                                }
+                            }
+                        }
+                    });
+                    self.refresh_sessions();
+                    if self.watching.get_untracked().is_none() {
+                        self.follow(submitted.session_id, submitted.task_id);
+                    }
+                }
+                Err(e) => {
+                    let (reason, _) = describe(&e);
+                    self.entries.update(|entries| {
+                        if let Some(entry) = entries.iter_mut().rev().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == placeholder)) {
+                            *entry = Entry::Failure { reason };
+                        }
+                    });
+                    self.failed(&e);
+                }
+            }
+        });
+    }
+
+    fn stop_following(self) {
+        self.generation.update_value(|g| *g += 1);
+        self.watching.set(None);
+    }
+
+    /// Follows a task until it ends: each request waits on the server (0.5 s at first, backing
+    /// off to 5 s), so the reply shows the moment the task ends and only one request is ever in
+    /// flight. Network failures wait with the same backoff and try again.
+    fn follow(self, session: Uuid, task: Uuid) {
+        self.stop_following();
+        let generation = self.generation.get_value();
+        self.watching.set(Some(task));
+        spawn_local(async move {
+            let mut wait = backoff::FIRST;
+            loop {
+                if self.generation.get_value() != generation {
+                    return;
+                }
+                match wait_task(SessionRef::Existing(session), task, wait.as_millis() as u32).await {
+                    Ok(view) if view.status.is_finished() => {
+                        if self.generation.get_value() != generation {
+                            return;
+                        }
+                        self.offline.set(false);
+                        self.watching.set(None);
+                        let reply = reply_entry(&view);
+                        self.entries.update(|entries| {
+                            if let Some(entry) = entries.iter_mut().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)) {
+                                *entry = reply;
+                            }
+                        });
+                        // The transcript has the whole answer (tool calls too) and the next
+                        // queued task, if any.
+                        self.load(session).await;
+                        self.refresh_sessions();
+                        return;
+                    }
+                    Ok(_) => self.offline.set(false),
+                    Err(e) => {
+                        self.failed(&e);
+                        if self.signed_out.get_untracked() {
+                            return;
+                        }
+                        browser::sleep(wait).await;
+                    }
+                }
+                wait = backoff::next(wait);
+            }
+        });
+    }
+}

@@ -1,0 +1,44 @@
+import { expect, type Page, type TestInfo } from "@playwright/test";
+
+export const USER = "e2e";
+export const PASSWORD = process.env.E2E_PASSWORD ?? "e2e-password";
+
+export function unique(label: string): string {
+  return `${label} ${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function signIn(page: Page) {
+  await page.goto("/");
+  await page.getByLabel("User name").fill(USER);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByLabel("Message")).toBeVisible();
+}
+
+/** Starts a blank session so tests do not continue each other's. */
+export async function newSession(page: Page) {
+  await page.getByRole("button", { name: "New session" }).click();
+  await expect(page.locator(".session-name")).toHaveText("New session");
+}
+
+/** Sends as the device would: the Send button on a phone, Enter on a desktop. */
+export async function send(page: Page, text: string, isMobile: boolean) {
+  const box = page.getByLabel("Message");
+  await box.fill(text);
+  if (isMobile) {
+    await page.getByRole("button", { name: "Send" }).tap();
+  } else {
+    await box.press("Enter");
+  }
+}
+
+export function reply(page: Page, text: string) {
+  return page.locator(".msg.assistant", { hasText: text });
+}
+
+export async function snap(page: Page, testInfo: TestInfo, name: string) {
+  if (testInfo.project.name !== "phone") return;
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  await testInfo.attach(name, { path, contentType: "image/png" });
+}
