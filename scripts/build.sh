@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/binaryen/node_modules/.bin:$PATH"
 trunk build --release --offline
 scripts/stamp-sw.sh dist
+node scripts/precompress.mjs dist
 cargo build --release -p server

@@ -49,7 +49,9 @@ pub fn router(state: AppState, site_dir: &Path) -> Router {
     let public_fns = Router::new()
         .route("/api/fn/whoami", server_fns.clone())
         .route("/api/fn/sign_in", server_fns);
-    let site = ServeDir::new(site_dir).fallback(ServeFile::new(site_dir.join("index.html")));
+    // The build writes .br and .gz beside each asset (scripts/precompress.mjs).
+    let index = ServeFile::new(site_dir.join("index.html")).precompressed_br().precompressed_gzip();
+    let site = ServeDir::new(site_dir).precompressed_br().precompressed_gzip().fallback(index);
     Router::new()
         .route("/health", get(status::health))
         .route("/api/config", get(status::config))
