@@ -35,6 +35,10 @@ impl Backend for Runner {
         Ok(Runner::wait_in_session(self, session, task_id, timeout).await?)
     }
 
+    async fn cancel_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
+        Ok(Runner::cancel(self, session, task_id).await?)
+    }
+
     async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError> {
         Ok(Runner::delete(self, session, task_id).await?)
     }

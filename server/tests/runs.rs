@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::{processes_in_group, zombies_of, Dirs, Server};
+use support::{processes_in_group, wait_for_group_of_two, wait_for_pid, zombies_of, Dirs, Server};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -181,25 +181,4 @@ async fn queued_tasks_survive_a_restart_and_run_in_order() {
     let done = server.wait_finished(&session, &second, LONG).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["result"]["session_id"], session.as_str());
-}
-
-async fn wait_for_pid(dirs: &Dirs) -> i32 {
-    for _ in 0..200 {
-        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64()) {
-            return pid as i32;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the CLI never started");
-}
-
-async fn wait_for_group_of_two(dirs: &Dirs) -> i32 {
-    let pgid = wait_for_pid(dirs).await;
-    for _ in 0..400 {
-        if processes_in_group(pgid).len() >= 2 {
-            return pgid;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the tool child never started in group {pgid}");
 }

@@ -43,6 +43,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
     /// The task once it ends, or as it stands after `wait_ms`.
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError>;
+    async fn cancel_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
     async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
     async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;

@@ -53,6 +53,13 @@ pub async fn poll_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, S
     backend()?.task(session, task_id).await.map_err(fail)
 }
 
+/// Stops a queued or running task (the Stop button).
+#[server(prefix = "/api/fn", endpoint = "cancel_task")]
+pub async fn cancel_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, ServerFnError> {
+    use backend_call::*;
+    backend()?.cancel_task(session, task_id).await.map_err(fail)
+}
+
 #[server(prefix = "/api/fn", endpoint = "delete_task")]
 pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), ServerFnError> {
     use backend_call::*;

@@ -7,6 +7,7 @@
 #[cfg(feature = "ssr")]
 mod backend;
 mod functions;
+pub mod timeline;
 mod types;
 
 #[cfg(feature = "ssr")]

@@ -146,6 +146,13 @@ pub struct TaskView {
     pub finished_at: Option<i64>,
     /// Raw output lines captured so far (stream-json events).
     pub events: u64,
+    /// For a queued task: how many tasks of its session are ahead of it (0: it starts as soon as
+    /// a CLI slot is free).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
+    /// For a running task: what it is doing, for clients that only poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::api::timeline::Progress>,
 }
 
 /// One entry of `GET /api/sessions`: the original's four fields plus title and last prompt.

@@ -112,6 +112,8 @@ mod tests {
             started_at: Some(2),
             finished_at: None,
             events: 0,
+            queue_position: None,
+            progress: None,
         }
     }
 

@@ -71,34 +71,7 @@ pub fn parse_line(line: &str) -> StreamLine {
     StreamLine::Event(value)
 }
 
-/// One line that says what a tool call does: `Bash: cargo test`, `Edit src/main.rs`.
-pub fn summarize_tool(name: &str, input: &Value) -> String {
-    let field = |key: &str| input.get(key).and_then(Value::as_str).map(str::trim);
-    let detail = match name {
-        "Bash" => field("command").map(|c| format!("Bash: {}", first_line(c))),
-        "Read" | "Edit" | "Write" | "MultiEdit" | "NotebookEdit" => field("file_path")
-            .or_else(|| field("notebook_path"))
-            .map(|p| format!("{name} {p}")),
-        "Grep" | "Glob" => field("pattern").map(|p| format!("{name}: {p}")),
-        "WebFetch" => field("url").map(|u| format!("WebFetch {u}")),
-        "WebSearch" => field("query").map(|q| format!("WebSearch: {q}")),
-        "Task" | "Agent" => field("description").map(|d| format!("{name}: {d}")),
-        _ => None,
-    };
-    let summary = detail.unwrap_or_else(|| name.to_owned());
-    truncate_chars(&summary, 120)
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
-}
-
-pub fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
+pub use app::api::timeline::{summarize_tool, truncate_chars};
 
 #[cfg(test)]
 mod tests {
@@ -178,12 +151,4 @@ mod tests {
         assert!(matches!(parse_line(r#"{"type":"future_kind","x":1}"#), StreamLine::Event(_)));
     }
 
-    #[test]
-    fn tool_summaries_name_the_tool_and_its_target() {
-        let bash = serde_json::json!({"command": "cargo test\n--all", "description": "x"});
-        assert_eq!(summarize_tool("Bash", &bash), "Bash: cargo test");
-        assert_eq!(summarize_tool("Edit", &serde_json::json!({"file_path": "src/main.rs"})), "Edit src/main.rs");
-        assert_eq!(summarize_tool("Mystery", &serde_json::json!({})), "Mystery");
-        assert_eq!(truncate_chars("ééé", 2), "éé…");
-    }
 }

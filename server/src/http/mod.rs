@@ -2,6 +2,7 @@
 //! runner calls; errors become responses in `error`.
 
 pub mod error;
+mod events;
 mod json;
 mod legacy;
 mod paths;
@@ -41,6 +42,8 @@ pub fn router(state: AppState, site_dir: &Path) -> Router {
         .route("/api/sessions", get(sessions::list))
         .route("/api/sessions/{session_id}/chat", post(tasks::submit))
         .route("/api/sessions/{session_id}/tasks/{task_id}", get(tasks::poll).delete(tasks::delete))
+        .route("/api/sessions/{session_id}/tasks/{task_id}/cancel", post(tasks::cancel))
+        .route("/api/sessions/{session_id}/tasks/{task_id}/events", get(events::events))
         .route("/api/sessions/{session_id}/messages", get(sessions::messages))
         .route("/api/chat", post(legacy::chat))
         .route("/api/fn/{*fn_name}", server_fns.clone())

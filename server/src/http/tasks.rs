@@ -34,3 +34,10 @@ pub async fn delete(State(state): State<AppState>, Path((session_id, task_id)): 
     state.runner.delete(session, task).await?;
     Ok(Json(json!({ "status": "cleaned" })))
 }
+
+/// `POST /api/sessions/{session_id}/tasks/{task_id}/cancel` → the task as it ended (`cancelled`,
+/// with what it had produced); a queued task never starts.
+pub async fn cancel(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Json<TaskView>, ApiError> {
+    let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
+    Ok(Json(state.runner.cancel(session, task).await?))
+}

@@ -9,6 +9,7 @@ use crate::claude::outcome::{decide, Exit, Outcome, RunEnd};
 use crate::claude::stream::{parse_line, ResultLine, StreamLine};
 use crate::claude::version::INSTALL_HINT;
 use crate::store::TaskRecord;
+use app::api::timeline;
 use app::api::TaskStatus;
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -212,11 +213,21 @@ impl Output {
                 return;
             }
         };
+        let now = now_ms();
+        let mut steps = Vec::new();
         for line in &lines {
             match parse_line(line) {
                 StreamLine::Result(result, raw) => self.result = Some((*result, raw)),
                 StreamLine::Text(text) => self.last_text = Some(text),
-                StreamLine::Event(_) => {}
+                StreamLine::Event(event) => steps.extend(timeline::items(&event)),
+            }
+        }
+        if !steps.is_empty() {
+            if let Ok(mut all) = inner.progress.lock() {
+                let progress = all.entry(self.task_id).or_default();
+                for step in &steps {
+                    progress.observe(step, now);
+                }
             }
         }
         // Numbered by position in the file: reading the file again after a restart stores
@@ -225,6 +236,7 @@ impl Output {
             tracing::error!(task_id = %self.task_id, %error, "cannot store output lines");
         }
         self.next_seq += lines.len() as u64;
+        let _ = inner.activity.send(self.task_id);
     }
 
     fn stderr(&self) -> String {
@@ -264,6 +276,9 @@ fn finish(inner: &Inner, task: &TaskRecord, output: Output, end: Ending) {
         Outcome::Failed { reason, result } => (TaskStatus::Failed, result.as_ref(), Some(reason.as_str())),
         Outcome::Cancelled { reason, result } => (TaskStatus::Cancelled, result.as_ref(), Some(reason.as_str())),
     };
+    if let Ok(mut progress) = inner.progress.lock() {
+        progress.remove(&task.id);
+    }
     match inner.store.finish_task(task.id, status, result, error, exit_code, now_ms()) {
         // The lines are in the store now; the spool files were only their way in.
         Ok(()) => output.remove_files(),

@@ -13,6 +13,7 @@ use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
 use crate::store::{NewTask, Store, StoreError, TaskRecord};
+use app::api::timeline::Progress;
 use app::api::{ChatRequest, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
 use std::collections::{HashMap, VecDeque};
@@ -74,6 +75,10 @@ struct Inner {
     controls: Controls,
     /// Task ids, sent when a task reaches its outcome.
     finished: broadcast::Sender<Uuid>,
+    /// Task ids, sent when a task has new output lines.
+    activity: broadcast::Sender<Uuid>,
+    /// What each running task is doing, from its output so far.
+    progress: Mutex<HashMap<Uuid, Progress>>,
 }
 
 /// How many of a session's latest tasks come with its transcript.
@@ -99,6 +104,8 @@ impl Runner {
                 queues: Mutex::default(),
                 controls: Controls::default(),
                 finished: broadcast::channel(1024).0,
+                activity: broadcast::channel(4096).0,
+                progress: Mutex::default(),
             }),
         };
         for task in runner.inner.store.unfinished_tasks()? {
@@ -127,7 +134,29 @@ impl Runner {
     /// The task as a client sees it. `session` must be `new` or the task's own session.
     pub fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
         let task = self.owned_task(session, task_id)?;
-        Ok(view(task))
+        Ok(self.inner.view(task))
+    }
+
+    /// Stops a queued or running task (its whole process group: interrupt, then kill after the
+    /// grace period) and answers with how it ended. A finished task is answered as it is.
+    pub async fn cancel(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
+        let task = self.owned_task(session, task_id)?;
+        if !task.status.is_finished() {
+            self.cancel_and_wait(task_id).await;
+        }
+        self.task(session, task_id)
+    }
+
+    /// The task's output lines after `after`, and its status when they were read.
+    pub fn events_after(&self, session: SessionRef, task_id: Uuid, after: u64) -> Result<(Vec<(u64, String)>, TaskStatus), RunnerError> {
+        let task = self.owned_task(session, task_id)?;
+        let events = self.inner.store.events_after(task_id, after)?;
+        Ok((events, task.status))
+    }
+
+    /// Wakes on new output lines of any task (receivers filter by id).
+    pub fn activity(&self) -> broadcast::Receiver<Uuid> {
+        self.inner.activity.subscribe()
     }
 
     /// Stops the task if it still runs (its whole process group), then forgets it.
@@ -153,12 +182,12 @@ impl Runner {
         loop {
             let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
             if task.status.is_finished() {
-                return Ok(view(task));
+                return Ok(self.inner.view(task));
             }
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
             match tokio::time::timeout_at(deadline, finished.recv()).await {
                 Ok(_) => continue,
-                Err(_) => return Ok(view(task)),
+                Err(_) => return Ok(self.inner.view(task)),
             }
         }
     }
@@ -182,7 +211,8 @@ impl Runner {
         .await
         .ok()
         .flatten();
-        let tasks: Vec<TaskView> = self.inner.store.session_tasks(session_id, SESSION_TASKS_SHOWN)?.into_iter().map(view).collect();
+        let tasks: Vec<TaskView> =
+            self.inner.store.session_tasks(session_id, SESSION_TASKS_SHOWN)?.into_iter().map(|t| self.inner.view(t)).collect();
         match turns {
             Some(turns) => Ok(Transcript { session_id: Some(session_id), turns, tasks }),
             // A session this service just created has no transcript yet: it is empty, not unknown.
@@ -266,17 +296,34 @@ async fn session_worker(inner: Arc<Inner>, session_id: Uuid) {
     }
 }
 
-fn view(task: TaskRecord) -> TaskView {
-    TaskView {
-        status: task.status,
-        task_id: task.id,
-        session_id: task.session_id,
-        result: task.result,
-        error: task.error,
-        message: task.request.message,
-        created_at: task.created_at,
-        started_at: task.started_at,
-        finished_at: task.finished_at,
-        events: task.events,
+impl Inner {
+    fn view(&self, task: TaskRecord) -> TaskView {
+        let queue_position = match task.status {
+            TaskStatus::Queued => self
+                .queues
+                .lock()
+                .ok()
+                .and_then(|queues| queues.get(&task.session_id)?.iter().position(|id| *id == task.id))
+                .map(|ahead| ahead as u32),
+            _ => None,
+        };
+        let progress = match task.status {
+            TaskStatus::Processing => self.progress.lock().ok().and_then(|p| p.get(&task.id).cloned()),
+            _ => None,
+        };
+        TaskView {
+            status: task.status,
+            task_id: task.id,
+            session_id: task.session_id,
+            result: task.result,
+            error: task.error,
+            message: task.request.message,
+            created_at: task.created_at,
+            started_at: task.started_at,
+            finished_at: task.finished_at,
+            events: task.events,
+            queue_position,
+            progress,
+        }
     }
 }

@@ -213,3 +213,27 @@ pub fn proc_stats() -> Vec<ProcStat> {
 pub fn is_alive(pid: i32) -> bool {
     proc_stats().iter().any(|s| s.pid == pid && s.state != 'Z')
 }
+
+/// The pid of the latest CLI the fake recorded (it leads its own process group).
+pub async fn wait_for_pid(dirs: &Dirs) -> i32 {
+    for _ in 0..200 {
+        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64()) {
+            return pid as i32;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the CLI never started");
+}
+
+/// The latest CLI's group once its tool child (`sleep`) runs in it too.
+pub async fn wait_for_group_of_two(dirs: &Dirs) -> i32 {
+    for _ in 0..400 {
+        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64()) {
+            if processes_in_group(pid as i32).len() >= 2 {
+                return pid as i32;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the tool child never started");
+}

@@ -1,0 +1,172 @@
+//! What a running task is doing, read from the CLI's stream-json lines: the same reading for the
+//! server (the poll's progress summary) and the app (the live timeline).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One step of a task's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimelineItem {
+    Started { model: String },
+    Text { text: String },
+    Thinking,
+    Tool { id: String, name: String, summary: String },
+    ToolResult { tool_use_id: String, text: String, is_error: bool },
+    Retry { attempt: u64, max_retries: u64, error: String },
+    Subagent { description: String, status: String },
+}
+
+/// The steps in one output line (an assistant line can carry several blocks). Lines that say
+/// nothing a person would follow (the result, unknown kinds) give none.
+pub fn items(line: &Value) -> Vec<TimelineItem> {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let kind = line.get("type").and_then(Value::as_str).unwrap_or("");
+    let subtype = line.get("subtype").and_then(Value::as_str).unwrap_or("");
+    // Subagents' own lines are summarized by their task_* notices.
+    if kind != "system" && line.get("parent_tool_use_id").is_some_and(|p| !p.is_null()) {
+        return Vec::new();
+    }
+    let blocks = || line.pointer("/message/content").and_then(Value::as_array).into_iter().flatten();
+    match (kind, subtype) {
+        ("system", "init") => vec![TimelineItem::Started { model: text(line, "model") }],
+        ("system", "api_retry") => vec![TimelineItem::Retry {
+            attempt: line.get("attempt").and_then(Value::as_u64).unwrap_or(0),
+            max_retries: line.get("max_retries").and_then(Value::as_u64).unwrap_or(0),
+            error: text(line, "error"),
+        }],
+        ("system", "task_started") => vec![TimelineItem::Subagent { description: text(line, "description"), status: "started".into() }],
+        ("system", "task_notification") => vec![TimelineItem::Subagent {
+            description: text(line, "summary"),
+            status: line.get("status").and_then(Value::as_str).unwrap_or("done").to_owned(),
+        }],
+        ("assistant", _) => blocks()
+            .filter_map(|block| match block.get("type").and_then(Value::as_str) {
+                Some("text") => {
+                    let t = text(block, "text");
+                    (!t.trim().is_empty()).then_some(TimelineItem::Text { text: t })
+                }
+                Some("thinking") | Some("redacted_thinking") => Some(TimelineItem::Thinking),
+                Some("tool_use") => {
+                    let name = text(block, "name");
+                    let summary = summarize_tool(&name, block.get("input").unwrap_or(&Value::Null));
+                    Some(TimelineItem::Tool { id: text(block, "id"), name, summary })
+                }
+                _ => None,
+            })
+            .collect(),
+        ("user", _) => blocks()
+            .filter(|block| block.get("type").and_then(Value::as_str) == Some("tool_result"))
+            .map(|block| TimelineItem::ToolResult {
+                tool_use_id: text(block, "tool_use_id"),
+                text: truncate_chars(&tool_result_text(block.get("content").unwrap_or(&Value::Null)), 2000),
+                is_error: block.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn tool_result_text(content: &Value) -> String {
+    match content {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// One line that says what a tool call does: `Bash: cargo test`, `Edit src/main.rs`.
+pub fn summarize_tool(name: &str, input: &Value) -> String {
+    let field = |key: &str| input.get(key).and_then(Value::as_str).map(str::trim);
+    let detail = match name {
+        "Bash" => field("command").map(|c| format!("Bash: {}", c.lines().next().unwrap_or(""))),
+        "Read" | "Edit" | "Write" | "MultiEdit" | "NotebookEdit" => field("file_path")
+            .or_else(|| field("notebook_path"))
+            .map(|p| format!("{name} {p}")),
+        "Grep" | "Glob" => field("pattern").map(|p| format!("{name}: {p}")),
+        "WebFetch" => field("url").map(|u| format!("WebFetch {u}")),
+        "WebSearch" => field("query").map(|q| format!("WebSearch: {q}")),
+        "Task" | "Agent" => field("description").map(|d| format!("{name}: {d}")),
+        _ => None,
+    };
+    truncate_chars(&detail.unwrap_or_else(|| name.to_owned()), 120)
+}
+
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// A running task in a few words, for clients that only poll.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The latest step, in one line ("Bash: cargo test", "Writing…").
+    pub last_activity: Option<String>,
+    pub tool_calls: u32,
+    /// When the last step happened, ms since the Unix epoch.
+    pub last_activity_at: Option<i64>,
+}
+
+impl Progress {
+    pub fn observe(&mut self, item: &TimelineItem, at_ms: i64) {
+        let activity = match item {
+            TimelineItem::Started { .. } => "Started".to_owned(),
+            TimelineItem::Text { text } => format!("Writing: {}", truncate_chars(text.lines().next().unwrap_or(""), 80)),
+            TimelineItem::Thinking => "Thinking…".to_owned(),
+            TimelineItem::Tool { summary, .. } => {
+                self.tool_calls += 1;
+                summary.clone()
+            }
+            TimelineItem::ToolResult { is_error: true, .. } => "A tool call failed".to_owned(),
+            TimelineItem::ToolResult { .. } => "Tool finished".to_owned(),
+            TimelineItem::Retry { attempt, max_retries, error } => format!("Retrying the API ({attempt}/{max_retries}): {error}"),
+            TimelineItem::Subagent { description, status } => format!("Subagent {status}: {description}"),
+        };
+        self.last_activity = Some(activity);
+        self.last_activity_at = Some(at_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn assistant_blocks_become_text_and_tool_steps() {
+        let line = json!({"type": "assistant", "parent_tool_use_id": null, "message": {"content": [
+            {"type": "text", "text": "Let me run something."},
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cargo test\n--all"}}
+        ]}});
+        assert_eq!(
+            items(&line),
+            [
+                TimelineItem::Text { text: "Let me run something.".into() },
+                TimelineItem::Tool { id: "t1".into(), name: "Bash".into(), summary: "Bash: cargo test".into() },
+            ]
+        );
+        let mut progress = Progress::default();
+        for item in items(&line) {
+            progress.observe(&item, 5);
+        }
+        assert_eq!(progress.tool_calls, 1);
+        assert_eq!(progress.last_activity.as_deref(), Some("Bash: cargo test"));
+    }
+
+    #[test]
+    fn subagent_lines_are_summarized_not_repeated() {
+        let inner = json!({"type": "assistant", "parent_tool_use_id": "t9", "message": {"content": [{"type": "text", "text": "inner"}]}});
+        assert!(items(&inner).is_empty());
+        let started = json!({"type": "system", "subtype": "task_started", "description": "Fake sub task"});
+        assert_eq!(items(&started), [TimelineItem::Subagent { description: "Fake sub task".into(), status: "started".into() }]);
+        assert!(items(&json!({"type": "result", "subtype": "success"})).is_empty());
+        assert_eq!(summarize_tool("Edit", &json!({"file_path": "src/main.rs"})), "Edit src/main.rs");
+        assert_eq!(truncate_chars("ééé", 2), "éé…");
+    }
+}

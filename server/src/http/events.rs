@@ -1,0 +1,121 @@
+//! A task's output lines as they happen: Server-Sent Events with an `id:` per line (resuming after
+//! `Last-Event-ID`), or JSON after `?after=N` for clients that poll.
+//!
+//! A stream ends by itself before a tunnel's ~100 s cut; the browser's EventSource reconnects with
+//! `Last-Event-ID` and continues where it was, so nothing is missed and nothing comes twice.
+
+use super::error::ApiError;
+use super::paths;
+use crate::runner::Runner;
+use crate::state::AppState;
+use app::api::{SessionRef, TaskStatus};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// Well under Cloudflare's ~100 s limit per request.
+const STREAM_LIFETIME: Duration = Duration::from_secs(85);
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a waiting stream looks at the store even without a wake-up.
+const RECHECK: Duration = Duration::from_secs(2);
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    after: Option<u64>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path((session_id, task_id)): Path<(String, String)>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
+    let resume_from = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let after = resume_from.or(query.after).unwrap_or(0);
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"));
+    // Fails with 404 before any stream starts when the task is not this session's.
+    let (first, status) = state.runner.events_after(session, task, after)?;
+    if !wants_stream {
+        let next = first.last().map_or(after, |(seq, _)| *seq);
+        let events: Vec<Value> = first.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
+        return Ok(Json(json!({ "status": status, "events": events, "after": next })).into_response());
+    }
+    let stream = EventStream {
+        runner: state.runner.clone(),
+        session,
+        task,
+        after,
+        wake: state.runner.activity(),
+        deadline: Instant::now() + STREAM_LIFETIME,
+        pending: VecDeque::new(),
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(stream, |mut s| async move { s.next().await.map(|event| (Ok::<_, Infallible>(event), s)) });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response())
+}
+
+fn as_json(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|_| Value::String(line.to_owned()))
+}
+
+struct EventStream {
+    runner: Runner,
+    session: SessionRef,
+    task: Uuid,
+    after: u64,
+    wake: tokio::sync::broadcast::Receiver<Uuid>,
+    deadline: Instant,
+    pending: VecDeque<Event>,
+    done: bool,
+}
+
+impl EventStream {
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            if self.done || Instant::now() >= self.deadline {
+                return None;
+            }
+            let (lines, status) = match self.runner.events_after(self.session, self.task, self.after) {
+                Ok(found) => found,
+                Err(_) => {
+                    // Deleted meanwhile.
+                    self.done = true;
+                    return Some(Event::default().event("end").data(json!({ "status": TaskStatus::NotFound }).to_string()));
+                }
+            };
+            for (seq, line) in lines {
+                self.after = seq;
+                self.pending.push_back(Event::default().id(seq.to_string()).event("line").data(line));
+            }
+            if self.pending.is_empty() {
+                if status.is_finished() {
+                    self.done = true;
+                    return Some(Event::default().event("end").data(json!({ "status": status }).to_string()));
+                }
+                let wait_until = self.deadline.min(Instant::now() + RECHECK);
+                loop {
+                    match tokio::time::timeout_at(wait_until, self.wake.recv()).await {
+                        Ok(Ok(id)) if id != self.task => continue,
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+}

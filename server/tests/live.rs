@@ -1,0 +1,127 @@
+//! Watching and stopping tasks: the event stream (SSE and JSON), cancel, queue positions.
+
+mod support;
+
+use serde_json::Value;
+use std::time::Duration;
+use support::{processes_in_group, wait_for_group_of_two, zombies_of, Dirs, Server, PASSWORD, USER};
+
+const LONG: Duration = Duration::from_secs(30);
+
+/// `(id, event name, data)` of each event in an SSE body.
+fn parse_sse(body: &str) -> Vec<(Option<u64>, String, String)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let (mut id, mut event, mut data) = (None, "message".to_owned(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                }
+            }
+            (!data.is_empty()).then_some((id, event, data))
+        })
+        .collect()
+}
+
+async fn sse(server: &Server, path: &str, last_event_id: Option<u64>) -> Vec<(Option<u64>, String, String)> {
+    let mut request = server.http.get(server.url(path)).basic_auth(USER, Some(PASSWORD)).header("accept", "text/event-stream");
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = request.send().await.expect("GET events");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("text/event-stream"));
+    parse_sse(&response.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn events_replay_from_any_id_without_gap_or_duplicate() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "use a tool #TOOL=0.5").await;
+    let path = format!("/api/sessions/{session}/tasks/{task}/events");
+
+    // Connected while it runs: the stream follows it to the end.
+    let live = sse(&server, &path, None).await;
+    let (last, _, end) = live.last().expect("events").clone();
+    assert_eq!((last, end.contains("completed")), (None, true), "ends with the task's outcome: {live:?}");
+    let ids: Vec<u64> = live.iter().filter_map(|e| e.0).collect();
+    let total = ids.len() as u64;
+    assert!(total >= 5, "init, text, tool use, tool result, reply, result: {ids:?}");
+    assert_eq!(ids, (1..=total).collect::<Vec<_>>());
+    assert!(live.iter().filter(|e| e.0.is_some()).all(|e| e.1 == "line" && serde_json::from_str::<Value>(&e.2).is_ok()));
+
+    // After it ended, from every position.
+    for from in 0..=total {
+        let replay = sse(&server, &path, Some(from)).await;
+        let ids: Vec<u64> = replay.iter().filter_map(|e| e.0).collect();
+        assert_eq!(ids, (from + 1..=total).collect::<Vec<_>>(), "resuming after {from}");
+        assert_eq!(replay.last().map(|e| e.1.as_str()), Some("end"));
+        let (_, json) = server.get(&format!("{path}?after={from}")).await;
+        let seqs: Vec<u64> = json["events"].as_array().expect("events").iter().filter_map(|e| e["seq"].as_u64()).collect();
+        assert_eq!(seqs, ids, "JSON and SSE agree after {from}");
+        assert_eq!(json["status"], "completed");
+    }
+    let (_, json) = server.get(&format!("{path}?after=0")).await;
+    assert_eq!(json["events"][0]["event"]["type"], "system", "each event is the CLI's own line");
+}
+
+#[tokio::test]
+async fn polling_shows_progress_while_a_task_runs() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "long tool #TOOL=3").await;
+    let deadline = std::time::Instant::now() + LONG;
+    let progress = loop {
+        let (_, body) = server.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+        if body["progress"]["tool_calls"].as_u64() == Some(1) {
+            break body["progress"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no progress: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(progress["last_activity"], "Bash: sleep 3");
+    assert!(progress["last_activity_at"].as_i64().is_some());
+    server.wait_finished(&session, &task, LONG).await;
+}
+
+#[tokio::test]
+async fn cancel_during_a_long_tool_ends_the_whole_group_and_the_session_resumes() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "long tool #TOOL=60").await;
+    let pgid = wait_for_group_of_two(&dirs).await;
+
+    let (code, cancelled) = server.post_json(&format!("/api/sessions/{session}/tasks/{task}/cancel"), &Value::Null).await;
+    assert_eq!(code, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled["events"].as_u64().unwrap_or(0) >= 3, "what it produced is kept: {cancelled}");
+    assert!(processes_in_group(pgid).is_empty(), "left behind: {:?}", processes_in_group(pgid));
+    assert!(zombies_of(server.pid()).is_empty());
+
+    let (next, _) = server.submit(&session, "are you still there?").await;
+    let done = server.wait_finished(&session, &next, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["session_id"], session.as_str());
+}
+
+#[tokio::test]
+async fn a_queued_task_shows_its_position_and_can_be_cancelled_before_it_starts() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (first, session) = server.submit("new", "first #SLOW=1.5").await;
+    let (second, _) = server.submit(&session, "second").await;
+    let (third, _) = server.submit(&session, "third, never").await;
+    let (_, waiting) = server.get(&format!("/api/sessions/{session}/tasks/{third}")).await;
+    assert_eq!((waiting["status"].as_str(), waiting["queue_position"].as_u64()), (Some("queued"), Some(2)), "{waiting}");
+
+    let (code, cancelled) = server.post_json(&format!("/api/sessions/{session}/tasks/{third}/cancel"), &Value::Null).await;
+    assert_eq!((code, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
+    assert_eq!(server.wait_finished(&session, &first, LONG).await["status"], "completed");
+    assert_eq!(server.wait_finished(&session, &second, LONG).await["status"], "completed");
+    assert!(!dirs.invocations().iter().any(|i| i["argv"].to_string().contains("third, never")));
+}
