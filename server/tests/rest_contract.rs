@@ -122,8 +122,14 @@ async fn an_unknown_session_fails_with_the_cli_message() {
     assert_eq!(done["status"], "failed");
     let error = done["error"].as_str().unwrap_or("");
     assert!(error.contains(&format!("No conversation found with session ID: {unknown}")), "{error}");
-    let (code, _) = server.get(&format!("/api/sessions/{unknown}/messages")).await;
-    assert_eq!(code, 404);
+    // The CLI has no such session, but this service remembers the failed attempt.
+    let (code, transcript) = server.get(&format!("/api/sessions/{unknown}/messages")).await;
+    assert_eq!(code, 200);
+    assert_eq!(transcript["turns"], serde_json::json!([]));
+    assert_eq!(transcript["tasks"][0]["status"], "failed");
+    let never_seen = uuid::Uuid::new_v4();
+    let (code, body) = server.get(&format!("/api/sessions/{never_seen}/messages")).await;
+    assert_eq!((code, body["status"].as_str()), (404, Some("not_found")));
 }
 
 #[tokio::test]

@@ -84,3 +84,101 @@ pub fn register_service_worker() {
         let _ = container.register("/sw.js");
     }
 }
+
+#[cfg(feature = "csr")]
+const NOTIFY: &str = "claude-remote:notify";
+
+/// Whether the user asked to be told when a task ends (and the browser still allows it).
+pub fn notifications_enabled() -> bool {
+    #[cfg(feature = "csr")]
+    {
+        let wanted = web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .and_then(|s| s.get_item(NOTIFY).ok().flatten())
+            .is_some_and(|v| v == "on");
+        wanted && web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        false
+    }
+}
+
+/// Turns task-end notifications on (asking the browser's permission) or off; resolves to the
+/// resulting state.
+pub async fn set_notifications(on: bool) -> bool {
+    #[cfg(feature = "csr")]
+    {
+        let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else { return false };
+        if !on {
+            let _ = storage.remove_item(NOTIFY);
+            return false;
+        }
+        if web_sys::Notification::permission() != web_sys::NotificationPermission::Granted {
+            if let Ok(promise) = web_sys::Notification::request_permission() {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            }
+        }
+        let granted = web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
+        if granted {
+            let _ = storage.set_item(NOTIFY, "on");
+        }
+        granted
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        on && false
+    }
+}
+
+/// Shows a system notification through the service worker, only while the app is in the
+/// background (in front, the user sees the reply anyway). Tapping it opens the session.
+pub async fn notify_task_end(title: &str, body: &str, session: uuid::Uuid) {
+    #[cfg(feature = "csr")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else { return };
+        let hidden = window.document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        if !hidden || !notifications_enabled() {
+            return;
+        }
+        let Ok(ready) = window.navigator().service_worker().ready() else { return };
+        let Ok(registration) = wasm_bindgen_futures::JsFuture::from(ready).await else { return };
+        let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag(&format!("task-{session}"));
+        options.set_icon("/icons/icon-192.png");
+        let data = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&data, &"session_id".into(), &session.to_string().into());
+        options.set_data(&data);
+        let _ = registration.show_notification_with_options(title, &options);
+    }
+    #[cfg(not(feature = "csr"))]
+    let _ = (title, body, session);
+}
+
+/// Calls `open` with the session id when a notification is tapped while the app is open.
+pub fn on_notification_open(open: impl Fn(uuid::Uuid) + 'static) {
+    #[cfg(feature = "csr")]
+    {
+        use wasm_bindgen::prelude::*;
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else { return };
+        let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let data = event.data();
+            let kind = js_sys::Reflect::get(&data, &"type".into()).ok().and_then(|v| v.as_string());
+            let id = js_sys::Reflect::get(&data, &"session_id".into()).ok().and_then(|v| v.as_string());
+            if let (Some("open-session"), Some(id)) = (kind.as_deref(), id) {
+                if let Ok(id) = uuid::Uuid::try_parse(&id) {
+                    open(id);
+                }
+            }
+        });
+        let _ = window.navigator().service_worker().add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        // Lives as long as the page.
+        listener.forget();
+    }
+    #[cfg(not(feature = "csr"))]
+    let _ = open;
+}

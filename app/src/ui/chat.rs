@@ -6,7 +6,9 @@ use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
+use crate::api::timeline::{truncate_chars, TimelineItem};
 use crate::api::{sign_out, Me};
+use uuid::Uuid;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,6 +22,12 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     if let Ok(tick) = set_interval_with_handle(move || now.set(browser::now_ms()), std::time::Duration::from_secs(1)) {
         on_cleanup(move || tick.clear());
     }
+    browser::on_notification_open(move |id| state.open(Some(id)));
+    let notify = RwSignal::new(browser::notifications_enabled());
+    let toggle_notify = move |_| {
+        let wanted = !notify.get_untracked();
+        spawn_local(async move { notify.set(browser::set_notifications(wanted).await) });
+    };
     Effect::new(move |_| {
         if state.signed_out.get() {
             on_signed_out.run(());
@@ -75,6 +83,10 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
             <Show when=move || drawer_open.get()>
                 <div class="drawer">
                     <SessionList state=state now=now on_chosen=move |()| drawer_open.set(false) />
+                    <label class="notify">
+                        <input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify />
+                        "Notify me when a task ends"
+                    </label>
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
                         <button type="button" on:click=leave>"Sign out"</button>
@@ -88,7 +100,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <Show when=move || !state.loading.get() && state.entries.with(Vec::is_empty)>
                     <p class="empty">"Ask Claude to do something in this project."</p>
                 </Show>
-                {move || state.entries.get().into_iter().map(|entry| render_entry(entry, now)).collect_view()}
+                {move || state.entries.get().into_iter().map(|entry| render_entry(entry, now, state)).collect_view()}
                 <Show when=move || state.notice.get().is_some()>
                     <p class="notice" role="alert">{move || state.notice.get()}</p>
                 </Show>
@@ -98,43 +110,129 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     }
 }
 
-fn render_entry(entry: Entry, now: RwSignal<i64>) -> AnyView {
+fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
+    let folded = move |task: Option<Uuid>| {
+        let steps = task.and_then(|id| state.folded.with(|f| f.get(&id).cloned()))?;
+        let tools = steps.iter().filter(|s| matches!(s, TimelineItem::Tool { .. })).count();
+        let summary = format!("{} steps · {tools} tool call{}", steps.len(), if tools == 1 { "" } else { "s" });
+        Some(view! {
+            <details class="steps">
+                <summary>{summary}</summary>
+                <Steps steps=steps />
+            </details>
+        })
+    };
     match entry {
         Entry::User { text } => view! { <article class="msg user"><p>{text}</p></article> }.into_any(),
-        Entry::Assistant { text, tools, cost_usd, turns } => {
+        Entry::Assistant { text, tools, cost_usd, turns, task_id } => {
             let html = markdown::to_html(&text);
             let meta = match (cost_usd, turns) {
                 (Some(cost), Some(turns)) => Some(format!("{} · {turns} turn{}", usd(cost), if turns == 1 { "" } else { "s" })),
                 (Some(cost), None) => Some(usd(cost)),
                 _ => None,
             };
+            let steps = folded(task_id);
+            let tools = (steps.is_none() && !tools.is_empty()).then(|| view! {
+                <ul class="tools">
+                    {tools.into_iter().map(|t| view! { <li>{t.summary}</li> }).collect_view()}
+                </ul>
+            });
             view! {
                 <article class="msg assistant">
-                    {(!tools.is_empty()).then(|| view! {
-                        <ul class="tools">
-                            {tools.into_iter().map(|t| view! { <li>{t.summary}</li> }).collect_view()}
-                        </ul>
-                    })}
+                    {steps}
+                    {tools}
                     <div class="markdown" inner_html=html></div>
                     {meta.map(|m| view! { <p class="meta">{m}</p> })}
                 </article>
             }
             .into_any()
         }
-        Entry::Failure { reason } => view! {
-            <article class="msg failure" role="alert">
-                <p><strong>"Failed: "</strong>{reason}</p>
-            </article>
+        Entry::Failure { reason, cancelled, task_id } => {
+            let steps = folded(task_id);
+            let label = if cancelled { "Stopped. " } else { "Failed: " };
+            let reason = if cancelled { "What it had done so far is kept; you can continue this session.".to_owned() } else { reason };
+            view! {
+                <article class="msg failure" class:cancelled=cancelled role="alert">
+                    {steps}
+                    <p><strong>{label}</strong>{reason}</p>
+                </article>
+            }
+            .into_any()
         }
-        .into_any(),
-        Entry::Working { since_ms, queued, .. } => view! {
-            <article class="msg working" aria-busy="true">
-                <span class="spinner" aria-hidden="true"></span>
-                <span>{if queued { "Queued" } else { "Working" }}</span>
-                <span class="elapsed">{move || elapsed((now.get() - since_ms) as f64)}</span>
-            </article>
+        Entry::Working { task_id, since_ms, queued, ahead } => {
+            let live = move || state.timeline.task.get() == Some(task_id);
+            let status = match (queued, ahead) {
+                (true, Some(0)) => "Queued · starts when a slot is free".to_owned(),
+                (true, Some(n)) => format!("Queued · {n} ahead"),
+                (true, None) => "Queued".to_owned(),
+                (false, _) => "Working".to_owned(),
+            };
+            let stop_label = if queued { "Cancel" } else { "Stop" };
+            view! {
+                <article class="msg working" aria-busy="true">
+                    <div class="working-head">
+                        <span class="spinner" aria-hidden="true"></span>
+                        <span class="status">{status}</span>
+                        <span class="elapsed">{move || if queued { String::new() } else { elapsed((now.get() - since_ms) as f64) }}</span>
+                        <button type="button" class="stop" disabled=task_id.is_nil() on:click=move |_| state.cancel(task_id)>
+                            {stop_label}
+                        </button>
+                    </div>
+                    <Show when=live>
+                        <Steps steps=Signal::derive(move || state.timeline.steps.get()) />
+                    </Show>
+                </article>
+            }
+            .into_any()
         }
-        .into_any(),
+    }
+}
+
+/// A task's steps: tool calls with their (expandable) results, text, retries, subagents.
+#[component]
+fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
+    view! {
+        <ol class="timeline">
+            {move || {
+                let steps = steps.get();
+                let result_of = |id: &str| {
+                    steps.iter().find_map(|s| match s {
+                        TimelineItem::ToolResult { tool_use_id, text, is_error } if tool_use_id == id => Some((text.clone(), *is_error)),
+                        _ => None,
+                    })
+                };
+                steps
+                    .iter()
+                    .filter_map(|step| {
+                        let line = match step {
+                            TimelineItem::Started { model } => view! { <li class="step started">{format!("Started · {model}")}</li> }.into_any(),
+                            TimelineItem::Text { text } => view! { <li class="step text">{truncate_chars(text, 280)}</li> }.into_any(),
+                            TimelineItem::Thinking => view! { <li class="step thinking">"Thinking…"</li> }.into_any(),
+                            TimelineItem::Tool { id, summary, .. } => match result_of(id) {
+                                Some((output, is_error)) => view! {
+                                    <li class="step tool" class:error=is_error>
+                                        <details>
+                                            <summary>{summary.clone()}</summary>
+                                            <pre class="tool-output">{truncate_chars(&output, 1200)}</pre>
+                                        </details>
+                                    </li>
+                                }
+                                .into_any(),
+                                None => view! { <li class="step tool running">{summary.clone()}</li> }.into_any(),
+                            },
+                            TimelineItem::ToolResult { .. } => return None,
+                            TimelineItem::Retry { attempt, max_retries, error } => {
+                                view! { <li class="step retry">{format!("Retrying the API ({attempt}/{max_retries}): {error}")}</li> }.into_any()
+                            }
+                            TimelineItem::Subagent { description, status } => {
+                                view! { <li class="step subagent">{format!("Subagent {status}: {description}")}</li> }.into_any()
+                            }
+                        };
+                        Some(line)
+                    })
+                    .collect_view()
+            }}
+        </ol>
     }
 }
 

@@ -8,10 +8,11 @@ use uuid::Uuid;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
     User { text: String },
-    Assistant { text: String, tools: Vec<ToolCall>, cost_usd: Option<f64>, turns: Option<u64> },
-    Failure { reason: String },
-    /// A task of this session still queued or running.
-    Working { task_id: Uuid, since_ms: i64, queued: bool },
+    /// `task_id` when the reply came from a task run here (its folded timeline can be shown).
+    Assistant { text: String, tools: Vec<ToolCall>, cost_usd: Option<f64>, turns: Option<u64>, task_id: Option<Uuid> },
+    Failure { reason: String, cancelled: bool, task_id: Option<Uuid> },
+    /// A task of this session still queued (with how many are ahead of it) or running.
+    Working { task_id: Uuid, since_ms: i64, queued: bool, ahead: Option<u32> },
 }
 
 /// Cost and turns of a finished task's result.
@@ -29,12 +30,19 @@ pub fn reply_entry(task: &TaskView) -> Entry {
         TaskStatus::Completed => {
             let (cost_usd, turns) = result_numbers(task);
             let text = task.result.as_ref().and_then(|r| r.get("result")).and_then(|v| v.as_str()).unwrap_or("").to_owned();
-            Entry::Assistant { text, tools: Vec::new(), cost_usd, turns }
+            Entry::Assistant { text, tools: Vec::new(), cost_usd, turns, task_id: Some(task.task_id) }
         }
-        TaskStatus::Queued | TaskStatus::Processing => {
-            Entry::Working { task_id: task.task_id, since_ms: task.started_at.unwrap_or(task.created_at), queued: task.status == TaskStatus::Queued }
-        }
-        _ => Entry::Failure { reason: task.error.clone().unwrap_or_else(|| "the task failed".to_owned()) },
+        TaskStatus::Queued | TaskStatus::Processing => Entry::Working {
+            task_id: task.task_id,
+            since_ms: task.started_at.unwrap_or(task.created_at),
+            queued: task.status == TaskStatus::Queued,
+            ahead: task.queue_position,
+        },
+        status => Entry::Failure {
+            reason: task.error.clone().unwrap_or_else(|| "the task failed".to_owned()),
+            cancelled: status == TaskStatus::Cancelled,
+            task_id: Some(task.task_id),
+        },
     }
 }
 
@@ -43,7 +51,9 @@ pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
         .iter()
         .map(|turn| match turn.role {
             Role::User => Entry::User { text: turn.text.clone() },
-            Role::Assistant => Entry::Assistant { text: turn.text.clone(), tools: turn.tools.clone(), cost_usd: None, turns: None },
+            Role::Assistant => {
+                Entry::Assistant { text: turn.text.clone(), tools: turn.tools.clone(), cost_usd: None, turns: None, task_id: None }
+            }
         })
         .collect();
     // Tasks in submit order are matched to user prompts in transcript order.
@@ -68,13 +78,14 @@ pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
             TaskStatus::Completed => {
                 let (cost, num_turns) = result_numbers(task);
                 let answered = entries[prompt + 1..answer_end].iter_mut().rev().find_map(|e| match e {
-                    Entry::Assistant { cost_usd, turns, .. } => Some((cost_usd, turns)),
+                    Entry::Assistant { cost_usd, turns, task_id, .. } => Some((cost_usd, turns, task_id)),
                     _ => None,
                 });
                 match answered {
-                    Some((cost_usd, turns)) => {
+                    Some((cost_usd, turns, task_id)) => {
                         *cost_usd = cost;
                         *turns = num_turns;
+                        *task_id = Some(task.task_id);
                     }
                     None => entries.insert(answer_end, reply_entry(task)),
                 }
@@ -133,7 +144,7 @@ mod tests {
         ];
         let entries = build(&turns, &tasks);
         assert!(matches!(&entries[1], Entry::Assistant { cost_usd: Some(c), turns: Some(2), .. } if *c == 0.5));
-        assert!(matches!(&entries[4], Entry::Failure { reason } if reason.contains("529")), "{entries:?}");
+        assert!(matches!(&entries[4], Entry::Failure { reason, cancelled: false, .. } if reason.contains("529")), "{entries:?}");
         assert!(matches!(entries.last(), Some(Entry::Working { queued: false, .. })));
         assert_eq!(total_cost(&tasks), 0.5);
     }
@@ -145,7 +156,7 @@ mod tests {
         let entries = build(&turns, &tasks);
         assert_eq!(entries.len(), 4);
         assert_eq!(entries[2], Entry::User { text: "never reached the CLI".into() });
-        assert!(matches!(&entries[3], Entry::Failure { reason } if reason == "No conversation found"));
+        assert!(matches!(&entries[3], Entry::Failure { reason, .. } if reason == "No conversation found"));
     }
 
     #[test]

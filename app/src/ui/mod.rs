@@ -5,6 +5,7 @@ mod browser;
 mod chat;
 pub mod conversation;
 mod format;
+mod live;
 mod markdown;
 mod sessions;
 mod sign_in;

@@ -5,9 +5,12 @@ use super::backoff;
 use super::browser;
 use super::conversation::{build, reply_entry, Entry};
 use super::describe;
-use crate::api::{list_sessions, session_transcript, submit_chat, wait_task, ChatRequest, SessionRef, SessionSummary, TaskView};
+use super::live::Timeline;
+use crate::api::timeline::TimelineItem;
+use crate::api::{cancel_task, list_sessions, session_transcript, submit_chat, wait_task, ChatRequest, SessionRef, SessionSummary, TaskStatus, TaskView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Clone, Copy)]
@@ -21,6 +24,10 @@ pub struct ChatState {
     pub notice: RwSignal<Option<String>>,
     pub offline: RwSignal<bool>,
     pub signed_out: RwSignal<bool>,
+    /// The live timeline of the task being followed.
+    pub timeline: Timeline,
+    /// Timelines of tasks that ended while followed, folded above their reply.
+    pub folded: RwSignal<HashMap<Uuid, Vec<TimelineItem>>>,
     /// The task being followed; a new follow replaces the old one.
     watching: RwSignal<Option<Uuid>>,
     generation: StoredValue<u64>,
@@ -37,6 +44,8 @@ impl ChatState {
             notice: RwSignal::new(None),
             offline,
             signed_out: RwSignal::new(false),
+            timeline: Timeline::new(),
+            folded: RwSignal::new(HashMap::new()),
             watching: RwSignal::new(None),
             generation: StoredValue::new(0),
         }
@@ -105,7 +114,7 @@ impl ChatState {
         self.notice.set(None);
         self.entries.update(|entries| {
             entries.push(Entry::User { text: message.clone() });
-            entries.push(Entry::Working { task_id: placeholder, since_ms: browser::now_ms(), queued: false });
+            entries.push(Entry::Working { task_id: placeholder, since_ms: browser::now_ms(), queued: false, ahead: None });
         });
         spawn_local(async move {
             let request = ChatRequest { message, ..Default::default() };
@@ -121,7 +130,7 @@ impl ChatState {
                             if let Entry::Working { task_id, queued, .. } = entry {
                                 if *task_id == placeholder {
                                     *task_id = submitted.task_id;
-                                    *queued = submitted.status == crate::api::TaskStatus::Queued;
+                                    *queued = submitted.status == TaskStatus::Queued;
                                 }
                             }
                         }
@@ -135,7 +144,7 @@ impl ChatState {
                     let (reason, _) = describe(&e);
                     self.entries.update(|entries| {
                         if let Some(entry) = entries.iter_mut().rev().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == placeholder)) {
-                            *entry = Entry::Failure { reason };
+                            *entry = Entry::Failure { reason, cancelled: false, task_id: None };
                         }
                     });
                     self.failed(&e);
@@ -147,6 +156,21 @@ impl ChatState {
     fn stop_following(self) {
         self.generation.update_value(|g| *g += 1);
         self.watching.set(None);
+        self.timeline.stop();
+    }
+
+    /// The Stop button: the server interrupts the task's process group, then kills it; the
+    /// follow loop sees it end as cancelled.
+    pub fn cancel(self, task: Uuid) {
+        let Some(session) = self.session.get_untracked() else { return };
+        spawn_local(async move {
+            match cancel_task(SessionRef::Existing(session), task).await {
+                // A queued task that was not followed: show the session as it now stands.
+                Ok(view) if view.status.is_finished() && self.watching.get_untracked() != Some(task) => self.load(session).await,
+                Ok(_) => {}
+                Err(e) => self.failed(&e),
+            }
+        });
     }
 
     /// Follows a task until it ends: each request waits on the server (0.5 s at first, backing
@@ -156,6 +180,7 @@ impl ChatState {
         self.stop_following();
         let generation = self.generation.get_value();
         self.watching.set(Some(task));
+        self.timeline.start(session, task);
         spawn_local(async move {
             let mut wait = backoff::FIRST;
             loop {
@@ -169,6 +194,13 @@ impl ChatState {
                         }
                         self.offline.set(false);
                         self.watching.set(None);
+                        let steps = self.timeline.stop();
+                        if !steps.is_empty() {
+                            self.folded.update(|folded| {
+                                folded.insert(task, steps);
+                            });
+                        }
+                        notify(&view);
                         let reply = reply_entry(&view);
                         self.entries.update(|entries| {
                             if let Some(entry) = entries.iter_mut().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)) {
@@ -181,7 +213,34 @@ impl ChatState {
                         self.refresh_sessions();
                         return;
                     }
-                    Ok(_) => self.offline.set(false),
+                    Ok(view) => {
+                        self.offline.set(false);
+                        // Queue position changes as tasks ahead end.
+                        if let Some(ahead) = view.queue_position {
+                            self.entries.update(|entries| {
+                                for entry in entries.iter_mut() {
+                                    if let Entry::Working { task_id, ahead: shown, queued, .. } = entry {
+                                        if *task_id == task {
+                                            *shown = Some(ahead);
+                                            *queued = view.status == TaskStatus::Queued;
+                                        }
+                                    }
+                                }
+                            });
+                        } else if view.status == TaskStatus::Processing {
+                            self.entries.update(|entries| {
+                                for entry in entries.iter_mut() {
+                                    if let Entry::Working { task_id, queued, ahead, since_ms } = entry {
+                                        if *task_id == task && *queued {
+                                            *queued = false;
+                                            *ahead = None;
+                                            *since_ms = view.started_at.unwrap_or(*since_ms);
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                    }
                     Err(e) => {
                         self.failed(&e);
                         if self.signed_out.get_untracked() {
@@ -194,4 +253,20 @@ impl ChatState {
             }
         });
     }
+}
+
+/// Tells the user (when they opted in and the app is in the background) how a task ended.
+fn notify(view: &TaskView) {
+    let title = match view.status {
+        TaskStatus::Completed => "Claude finished",
+        TaskStatus::Cancelled => "Task stopped",
+        _ => "Task failed",
+    };
+    let body = match view.status {
+        TaskStatus::Completed => view.result.as_ref().and_then(|r| r.get("result")).and_then(|v| v.as_str()).unwrap_or("").to_owned(),
+        _ => view.error.clone().unwrap_or_default(),
+    };
+    let body = crate::api::timeline::truncate_chars(&body, 140);
+    let (title, session) = (title.to_owned(), view.session_id);
+    spawn_local(async move { browser::notify_task_end(&title, &body, session).await });
 }

@@ -14,9 +14,9 @@ pub async fn require_auth(State(auth): State<Arc<AuthService>>, request: Request
     if auth.user(request.headers()).await.is_some() {
         return Ok(next.run(request).await);
     }
-    // The app's own calls get no Basic challenge: it would pop up the browser's password dialog
-    // instead of the app's sign-in screen.
-    if request.uri().path().starts_with("/api/fn/") {
+    // The app's own calls (server functions, its event stream with an expired cookie) get no
+    // Basic challenge: it would pop up the browser's password dialog over the app's sign-in.
+    if request.uri().path().starts_with("/api/fn/") || super::browser::has_session_cookie(request.headers()) {
         Err(ApiError::SignInRequired)
     } else {
         Err(ApiError::Unauthorized)
