@@ -2,7 +2,7 @@
 
 use crate::runner::{Runner, RunnerError};
 use crate::http::sessions::MAX_LIMIT;
-use app::api::{Backend, BackendError, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use app::api::{Backend, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
 impl From<RunnerError> for BackendError {
@@ -22,8 +22,8 @@ impl From<RunnerError> for BackendError {
 
 #[async_trait::async_trait]
 impl Backend for Runner {
-    async fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError> {
-        Ok(Runner::submit(self, session, request)?)
+    async fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError> {
+        Ok(Runner::submit(self, caller, session, request)?)
     }
 
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
@@ -35,12 +35,12 @@ impl Backend for Runner {
         Ok(Runner::wait_in_session(self, session, task_id, timeout).await?)
     }
 
-    async fn cancel_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
-        Ok(Runner::cancel(self, session, task_id).await?)
+    async fn cancel_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
+        Ok(Runner::cancel(self, caller, session, task_id).await?)
     }
 
-    async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError> {
-        Ok(Runner::delete(self, session, task_id).await?)
+    async fn delete_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), BackendError> {
+        Ok(Runner::delete(self, caller, session, task_id).await?)
     }
 
     async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError> {

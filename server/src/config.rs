@@ -9,6 +9,9 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, Parser)]
 #[command(name = "claude-remote", version, about = "Drive the claude CLI on this machine from a phone or any browser.")]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on. Keep 127.0.0.1 behind a tunnel; other addresses expose the service
     /// on the network.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
@@ -66,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "SYNC_CHAT_TIMEOUT_SECS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sync_chat_timeout_secs: u64,
 
+    /// Trust `CF-Connecting-IP` / `X-Forwarded-For` for the client's address (sign-in throttling,
+    /// audit). Only behind a tunnel or proxy you run: otherwise anyone can claim any address.
+    #[arg(long, env = "TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
     /// A browser sign-in lasts this many days.
     #[arg(long, env = "SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_days: u32,
@@ -73,6 +81,12 @@ pub struct Config {
     /// Seconds between the interrupt and the kill when a task is stopped.
     #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub stop_grace_secs: u64,
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print the argon2id hash of a password read from standard input, for AUTH_PASSWORD_HASH.
+    HashPassword,
 }
 
 impl Config {

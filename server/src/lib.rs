@@ -10,7 +10,9 @@ mod runner;
 mod state;
 mod store;
 
+pub use auth::hash_password;
 pub use http::router;
+use http::edge::EdgePolicy;
 
 use auth::{AuthService, Credentials, CredentialsError, PasswordSource};
 use claude::paths::ClaudeHome;
@@ -64,6 +66,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     )?;
     announce_credentials(&credentials, &source, &config.data_dir);
 
+    if matches!(source, PasswordSource::Configured) {
+        println!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
+    }
     let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
     let auth = Arc::new(AuthService::new(credentials, store.clone(), Duration::from_secs(u64::from(config.session_days) * 86_400)));
     let claude_home = ClaudeHome::from_env(config.claude_config_dir.clone());
@@ -72,7 +77,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         cli_env.push(("CLAUDE_CONFIG_DIR".into(), dir.clone().into_os_string()));
     }
     let runner = Runner::start(
-        store,
+        store.clone(),
         RunnerSettings {
             cli: CliSettings { bin: claude_bin.clone(), project: project.clone(), env: cli_env },
             claude_home,
@@ -95,11 +100,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let state = AppState {
         runner,
         auth,
+        store,
         cli,
         project: project.clone(),
         sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),
     };
-    let app = router(state, &config.site_dir);
+    let index = std::fs::read_to_string(config.site_dir.join("index.html")).ok();
+    if index.is_none() {
+        println!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
+    }
+    let policy = EdgePolicy {
+        trust_proxy: config.trust_proxy,
+        tls: false,
+        content_security_policy: http::edge::content_security_policy(index.as_deref()),
+    };
+    let app = router(state, &config.site_dir, policy);
     let address = std::net::SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -110,7 +125,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     println!("project {}", project.display());
     println!("listening on http://{bound}");
-    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal());
+    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal());
     serve.await.map_err(StartError::Serve)
 }
 

@@ -19,8 +19,35 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(server::config::Command::HashPassword) = config.command {
+        return hash_password();
+    }
     match server::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server hash-password`: reads one line (the password) from stdin, prints its PHC string.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        eprintln!("error: cannot read the password from standard input");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        eprintln!("error: the password is empty");
+        return ExitCode::FAILURE;
+    }
+    match server::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

@@ -3,6 +3,7 @@
 use crate::auth::AuthService;
 use crate::claude::version::{probe, CliStatus};
 use crate::runner::Runner;
+use crate::store::Store;
 use axum::extract::FromRef;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::sync::Mutex;
 pub struct AppState {
     pub runner: Runner,
     pub auth: Arc<AuthService>,
+    pub store: Arc<Store>,
     pub cli: Arc<CliProbe>,
     /// The canonical project directory.
     pub project: PathBuf,

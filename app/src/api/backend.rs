@@ -4,8 +4,17 @@
 //! functions and the REST routes reach one code path.
 
 use super::types::{ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// Who is calling, from where: set by the server's edge on every request (in its extensions), and
+/// recorded in the audit log with what they did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub address: Option<IpAddr>,
+    pub username: Option<String>,
+}
 
 /// Why a backend call failed, with the HTTP status it deserves.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +27,9 @@ pub enum BackendError {
     NotFound(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many failed sign-ins: try again after this many seconds.
+    #[error("{0}")]
+    Throttled(String, u64),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -29,6 +41,7 @@ impl BackendError {
         match self {
             BackendError::InvalidInput(_) => 400,
             BackendError::Unauthorized(_) => 401,
+            BackendError::Throttled(..) => 429,
             BackendError::NotFound(_) => 404,
             BackendError::TooLarge(_) => 413,
             BackendError::Internal(_) => 500,
@@ -39,12 +52,12 @@ impl BackendError {
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError>;
+    async fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError>;
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
     /// The task once it ends, or as it stands after `wait_ms`.
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError>;
-    async fn cancel_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
-    async fn delete_task(&self, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
+    async fn cancel_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
+    async fn delete_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
     async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
 }
@@ -59,6 +72,8 @@ pub trait Accounts: Send + Sync + 'static {
     async fn sign_in(&self, username: &str, password: &str, request: &http::request::Parts) -> Result<String, BackendError>;
     /// Ends the request's session on the server; returns the `Set-Cookie` value that clears it.
     async fn sign_out(&self, request: &http::request::Parts) -> String;
+    /// Ends every browser session of the account (a lost phone).
+    async fn sign_out_everywhere(&self, request: &http::request::Parts) -> Result<String, BackendError>;
     /// The signed-in user of the request, by cookie or Basic credentials.
     async fn current_user(&self, request: &http::request::Parts) -> Option<String>;
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 mod backend_call {
-    use crate::api::{BackendError, SharedAccounts, SharedBackend};
+    use crate::api::{BackendError, Caller, SharedAccounts, SharedBackend};
     use leptos::prelude::*;
 
     pub fn accounts() -> Result<SharedAccounts, ServerFnError> {
@@ -16,6 +16,11 @@ mod backend_call {
 
     pub fn request_parts() -> Result<http::request::Parts, ServerFnError> {
         use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))
+    }
+
+    /// Who is calling, as the server's edge recorded it.
+    pub fn caller() -> Caller {
+        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned()).unwrap_or_default()
     }
 
     pub fn set_cookie(cookie: &str) {
@@ -36,6 +41,9 @@ mod backend_call {
             if let Ok(status) = http::StatusCode::from_u16(error.status()) {
                 response.set_status(status);
             }
+            if let BackendError::Throttled(_, seconds) = &error {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*seconds));
+            }
         }
         ServerFnError::new(error.to_string())
     }
@@ -44,7 +52,7 @@ mod backend_call {
 #[server(prefix = "/api/fn", endpoint = "submit")]
 pub async fn submit_chat(session: SessionRef, request: ChatRequest) -> Result<Submitted, ServerFnError> {
     use backend_call::*;
-    backend()?.submit(session, request).await.map_err(fail)
+    backend()?.submit(&caller(), session, request).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "task")]
@@ -57,13 +65,13 @@ pub async fn poll_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, S
 #[server(prefix = "/api/fn", endpoint = "cancel_task")]
 pub async fn cancel_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, ServerFnError> {
     use backend_call::*;
-    backend()?.cancel_task(session, task_id).await.map_err(fail)
+    backend()?.cancel_task(&caller(), session, task_id).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_task")]
 pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), ServerFnError> {
     use backend_call::*;
-    backend()?.delete_task(session, task_id).await.map_err(fail)
+    backend()?.delete_task(&caller(), session, task_id).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "sessions")]
@@ -112,6 +120,16 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     use backend_call::*;
     let request = request_parts()?;
     let cookie = accounts()?.sign_out(&request).await;
+    set_cookie(&cookie);
+    Ok(())
+}
+
+/// Ends every browser session of the account, this one included.
+#[server(prefix = "/api/fn", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), ServerFnError> {
+    use backend_call::*;
+    let request = request_parts()?;
+    let cookie = accounts()?.sign_out_everywhere(&request).await.map_err(fail)?;
     set_cookie(&cookie);
     Ok(())
 }

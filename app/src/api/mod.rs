@@ -11,6 +11,6 @@ pub mod timeline;
 mod types;
 
 #[cfg(feature = "ssr")]
-pub use backend::{Accounts, Backend, BackendError, SharedAccounts, SharedBackend};
+pub use backend::{Accounts, Backend, BackendError, Caller, SharedAccounts, SharedBackend};
 pub use functions::*;
 pub use types::*;

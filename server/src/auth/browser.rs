@@ -1,36 +1,78 @@
-//! Browser sign-in sessions: a random token in an HttpOnly, SameSite=Strict cookie (Secure over
-//! HTTPS); the database keeps only its SHA-256.
+//! The account's sign-ins: HTTP Basic on each request, or a browser session (a random token in an
+//! HttpOnly, SameSite=Strict cookie, Secure over HTTPS; the database keeps only its SHA-256).
+//! Failed passwords are throttled and audited.
 
 use super::credentials::Credentials;
+use super::throttle::SignInThrottle;
 use crate::runner::now_ms;
-use crate::store::Store;
-use app::api::{Accounts, BackendError};
+use crate::store::{AuditEntry, Store};
+use app::api::{Accounts, BackendError, Caller};
 use axum::http::{header, request::Parts, HeaderMap};
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const COOKIE: &str = "cr_session";
 
 pub struct AuthService {
-    pub credentials: Credentials,
+    credentials: Credentials,
     store: Arc<Store>,
     session_ttl: Duration,
+    throttle: SignInThrottle,
+}
+
+/// What a request's credentials say.
+pub enum Authenticated {
+    User(String),
+    Anonymous,
+    /// Too many failures from this address: retry after this long.
+    Throttled(Duration),
 }
 
 impl AuthService {
     pub fn new(credentials: Credentials, store: Arc<Store>, session_ttl: Duration) -> Self {
-        Self { credentials, store, session_ttl }
+        Self { credentials, store, session_ttl, throttle: SignInThrottle::default() }
     }
 
-    /// The user signed in by this request's cookie or Basic credentials.
-    pub async fn user(&self, headers: &HeaderMap) -> Option<String> {
+    /// Checks the request's session cookie, else its Basic credentials (throttled per address).
+    pub async fn authenticate(&self, headers: &HeaderMap, address: Option<IpAddr>) -> Authenticated {
         if let Some(user) = self.cookie_user(headers) {
-            return Some(user);
+            return Authenticated::User(user);
         }
-        let (user, password) = super::basic::basic_credentials(headers)?;
-        self.credentials.verify(&user, &password).await.then_some(user)
+        let Some((user, password)) = super::basic::basic_credentials(headers) else {
+            return Authenticated::Anonymous;
+        };
+        match self.check_password(&user, &password, address, "basic").await {
+            Ok(()) => Authenticated::User(user),
+            Err(BackendError::Throttled(_, seconds)) => Authenticated::Throttled(Duration::from_secs(seconds)),
+            Err(_) => Authenticated::Anonymous,
+        }
+    }
+
+    async fn check_password(&self, username: &str, password: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
+        if let Some(address) = address {
+            if let Err(wait) = self.throttle.check(address, Instant::now()) {
+                let seconds = wait.as_secs().max(1);
+                return Err(BackendError::Throttled(format!("Too many failed sign-ins. Try again in {seconds} s."), seconds));
+            }
+        }
+        if self.credentials.verify(username, password).await {
+            if let Some(address) = address {
+                self.throttle.succeeded(address);
+            }
+            return Ok(());
+        }
+        if let Some(address) = address {
+            self.throttle.failed(address, Instant::now());
+        }
+        self.audit("sign_in_failed", address, Some(username), Some(how));
+        Err(BackendError::Unauthorized("Wrong user name or password.".into()))
+    }
+
+    pub fn username(&self) -> &str {
+        self.credentials.username()
     }
 
     fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
@@ -50,14 +92,32 @@ impl AuthService {
         let _ = self.store.purge_expired_auth_sessions(now);
         Ok(cookie(&token, self.session_ttl.as_secs(), secure))
     }
+
+    pub fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
+        let entry = AuditEntry {
+            at: now_ms(),
+            event: event.to_owned(),
+            client: address.map(|a| a.to_string()),
+            username: username.map(str::to_owned),
+            detail: detail.map(str::to_owned),
+            ..Default::default()
+        };
+        if let Err(error) = self.store.append_audit(&entry) {
+            tracing::warn!(%error, event, "cannot write the audit log");
+        }
+    }
+}
+
+fn caller_address(request: &Parts) -> Option<IpAddr> {
+    request.extensions.get::<Caller>().and_then(|c| c.address)
 }
 
 #[async_trait::async_trait]
 impl Accounts for AuthService {
     async fn sign_in(&self, username: &str, password: &str, request: &Parts) -> Result<String, BackendError> {
-        if !self.credentials.verify(username, password).await {
-            return Err(BackendError::Unauthorized("Wrong user name or password.".into()));
-        }
+        let address = caller_address(request);
+        self.check_password(username, password, address, "form").await?;
+        self.audit("sign_in", address, Some(username), None);
         self.start_session(username, is_https(&request.headers))
     }
 
@@ -66,12 +126,22 @@ impl Accounts for AuthService {
             if let Err(error) = self.store.delete_auth_session(&token_hash(&token)) {
                 tracing::warn!(%error, "cannot end a sign-in session");
             }
+            self.audit("signed_out", caller_address(request), Some(self.username()), None);
         }
         cookie("", 0, is_https(&request.headers))
     }
 
+    async fn sign_out_everywhere(&self, request: &Parts) -> Result<String, BackendError> {
+        let ended = self.store.delete_all_auth_sessions().map_err(|e| BackendError::Internal(e.to_string()))?;
+        self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions")));
+        Ok(cookie("", 0, is_https(&request.headers)))
+    }
+
     async fn current_user(&self, request: &Parts) -> Option<String> {
-        self.user(&request.headers).await
+        match self.authenticate(&request.headers, caller_address(request)).await {
+            Authenticated::User(user) => Some(user),
+            _ => None,
+        }
     }
 }
 
@@ -96,7 +166,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Served over HTTPS, directly or behind a tunnel or proxy that says so.
-fn is_https(headers: &HeaderMap) -> bool {
+pub fn is_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
@@ -122,20 +192,42 @@ mod tests {
         assert_eq!(cookie_token(&headers), Some("tok".into()));
     }
 
+    fn request_with_cookie(token: Option<&str>) -> Parts {
+        let mut builder = axum::http::Request::builder();
+        if let Some(token) = token {
+            builder = builder.header(header::COOKIE, format!("{COOKIE}={token}"));
+        }
+        builder.body(()).expect("request").into_parts().0
+    }
+
+    fn token_of(set_cookie: &str) -> String {
+        set_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("token")
+    }
+
     #[tokio::test]
     async fn a_signed_in_cookie_is_accepted_until_sign_out() {
         let store = Arc::new(Store::in_memory().expect("store"));
-        let auth = AuthService::new(Credentials::plain("me", "pw"), store, Duration::from_secs(60));
-        let request = axum::http::Request::builder().body(()).expect("request").into_parts().0;
-        assert!(auth.sign_in("me", "nope", &request).await.is_err());
-        let set = auth.sign_in("me", "pw", &request).await.expect("signed in");
-        let token = set.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("token");
-        let mut signed = axum::http::Request::builder().header(header::COOKIE, format!("{COOKIE}={token}")).body(()).expect("request").into_parts().0;
+        let auth = AuthService::new(Credentials::plain("me", "pw"), store.clone(), Duration::from_secs(60));
+        let anonymous = request_with_cookie(None);
+        assert!(auth.sign_in("me", "nope", &anonymous).await.is_err());
+        let token = token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("signed in"));
+        let signed = request_with_cookie(Some(&token));
         assert_eq!(auth.current_user(&signed).await, Some("me".into()));
-        let cleared = auth.sign_out(&signed).await;
-        assert!(cleared.contains("Max-Age=0"));
+        assert!(auth.sign_out(&signed).await.contains("Max-Age=0"));
         assert_eq!(auth.current_user(&signed).await, None, "the session ended on the server");
-        signed.headers.remove(header::COOKIE);
-        assert_eq!(auth.current_user(&signed).await, None);
+        let events: Vec<String> = store.recent_audit(10).expect("audit").into_iter().map(|e| e.event).collect();
+        assert_eq!(events, ["signed_out", "sign_in", "sign_in_failed"]);
+    }
+
+    #[tokio::test]
+    async fn sign_out_everywhere_ends_every_session() {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let auth = AuthService::new(Credentials::plain("me", "pw"), store, Duration::from_secs(60));
+        let anonymous = request_with_cookie(None);
+        let phone = request_with_cookie(Some(&token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("in"))));
+        let laptop = request_with_cookie(Some(&token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("in"))));
+        auth.sign_out_everywhere(&laptop).await.expect("signed out");
+        assert_eq!(auth.current_user(&phone).await, None);
+        assert_eq!(auth.current_user(&laptop).await, None);
     }
 }

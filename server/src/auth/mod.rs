@@ -4,7 +4,8 @@
 mod basic;
 mod browser;
 mod credentials;
+mod throttle;
 
 pub use basic::require_auth;
-pub use browser::AuthService;
-pub use credentials::{Credentials, CredentialsError, PasswordSource};
+pub use browser::{is_https, AuthService, Authenticated};
+pub use credentials::{hash_password, Credentials, CredentialsError, PasswordSource};

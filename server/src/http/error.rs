@@ -14,6 +14,10 @@ pub enum ApiError {
     /// Like `Unauthorized`, without the Basic challenge (for the app's own calls).
     #[error("sign in first")]
     SignInRequired,
+    #[error("too many failed sign-ins; try again in {} s", .0.as_secs().max(1))]
+    TooManyAttempts(std::time::Duration),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -41,6 +45,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::Unauthorized | ApiError::SignInRequired => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -56,6 +62,9 @@ impl IntoResponse for ApiError {
             other => json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let ApiError::TooManyAttempts(wait) = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        }
         if matches!(self, ApiError::Unauthorized) {
             response
                 .headers_mut()

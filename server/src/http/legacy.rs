@@ -5,9 +5,9 @@
 use super::error::ApiError;
 use super::json::ApiJson;
 use crate::state::AppState;
-use app::api::{ChatRequest, SessionRef, TaskStatus};
+use app::api::{Caller, ChatRequest, SessionRef, TaskStatus};
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -18,12 +18,16 @@ pub struct LegacyChat {
     session_id: Option<String>,
 }
 
-pub async fn chat(State(state): State<AppState>, ApiJson(body): ApiJson<LegacyChat>) -> Result<Json<Value>, ApiError> {
+pub async fn chat(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<LegacyChat>,
+) -> Result<Json<Value>, ApiError> {
     let session = match body.session_id.as_deref() {
         None | Some("") => SessionRef::New,
         Some(raw) => super::paths::session(raw)?,
     };
-    let submitted = state.runner.submit(session, ChatRequest { message: body.message, ..Default::default() })?;
+    let submitted = state.runner.submit(&caller, session, ChatRequest { message: body.message, ..Default::default() })?;
     let task = state.runner.wait(submitted.task_id, state.sync_timeout).await?;
     let result = task.result.as_ref();
     let field = |key: &str| result.and_then(|r| r.get(key)).cloned().unwrap_or(Value::Null);

@@ -1,6 +1,8 @@
 //! The HTTP edge: routes, the auth layer, static files. Handlers only translate requests into
 //! runner calls; errors become responses in `error`.
 
+mod audit;
+pub mod edge;
 pub mod error;
 mod events;
 mod json;
@@ -25,7 +27,8 @@ use tower_http::services::{ServeDir, ServeFile};
 /// Request bodies above this are refused with 413 (a message is capped lower still).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(state: AppState, site_dir: &Path) -> Router {
+pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Router {
+    let policy = Arc::new(policy);
     let backend: SharedBackend = Arc::new(state.runner.clone());
     let accounts: SharedAccounts = state.auth.clone();
     let server_fns = post(move |request| {
@@ -46,6 +49,7 @@ pub fn router(state: AppState, site_dir: &Path) -> Router {
         .route("/api/sessions/{session_id}/tasks/{task_id}/events", get(events::events))
         .route("/api/sessions/{session_id}/messages", get(sessions::messages))
         .route("/api/chat", post(legacy::chat))
+        .route("/api/audit", get(audit::recent))
         .route("/api/fn/{*fn_name}", server_fns.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     // Reachable before signing in: they decide whether to show the sign-in screen.
@@ -63,6 +67,10 @@ pub fn router(state: AppState, site_dir: &Path) -> Router {
         .merge(protected)
         .fallback_service(site)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(edge::same_origin_writes))
+        .layer(middleware::from_fn_with_state(policy.clone(), edge::caller_address))
+        .layer(middleware::from_fn(edge::refuse_large_bodies))
+        .layer(middleware::from_fn_with_state(policy, edge::security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

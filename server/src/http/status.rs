@@ -1,6 +1,9 @@
 //! Unauthenticated status routes: `/health` and `/api/config`.
 
+use crate::auth::Authenticated;
 use crate::state::AppState;
+use app::api::Caller;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -19,9 +22,9 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/config`: the original's `{project_path}`. The absolute path tells an attacker about
 /// the machine, so only a signed-in caller gets it; others get the folder's name.
-pub async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+pub async fn config(State(state): State<AppState>, Extension(caller): Extension<Caller>, headers: HeaderMap) -> Json<Value> {
     let name = state.project.file_name().map(|n| n.to_string_lossy().into_owned());
-    if state.auth.user(&headers).await.is_some() {
+    if matches!(state.auth.authenticate(&headers, caller.address).await, Authenticated::User(_)) {
         Json(json!({ "project_path": state.project, "project_name": name }))
     } else {
         Json(json!({ "project_path": null, "project_name": name }))

@@ -12,9 +12,9 @@ mod spool;
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
-use crate::store::{NewTask, Store, StoreError, TaskRecord};
+use crate::store::{AuditEntry, NewTask, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
-use app::api::{ChatRequest, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
+use app::api::{Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -114,7 +114,7 @@ impl Runner {
         Ok(runner)
     }
 
-    pub fn submit(&self, session: SessionRef, request: ChatRequest) -> Result<Submitted, RunnerError> {
+    pub fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, RunnerError> {
         validate(&request)?;
         let (session_id, creates_session) = match session {
             SessionRef::New => (Uuid::new_v4(), true),
@@ -122,6 +122,7 @@ impl Runner {
         };
         let id = Uuid::new_v4();
         self.inner.store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at: now_ms() })?;
+        self.audit(caller, "task_submitted", session_id, id);
         let first_in_line = self.enqueue(session_id, id) == 0;
         let status = if first_in_line && self.inner.slots.available_permits() > 0 {
             TaskStatus::Processing
@@ -139,9 +140,10 @@ impl Runner {
 
     /// Stops a queued or running task (its whole process group: interrupt, then kill after the
     /// grace period) and answers with how it ended. A finished task is answered as it is.
-    pub async fn cancel(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
+    pub async fn cancel(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
         let task = self.owned_task(session, task_id)?;
         if !task.status.is_finished() {
+            self.audit(caller, "task_cancelled", task.session_id, task_id);
             self.cancel_and_wait(task_id).await;
         }
         self.task(session, task_id)
@@ -160,8 +162,9 @@ impl Runner {
     }
 
     /// Stops the task if it still runs (its whole process group), then forgets it.
-    pub async fn delete(&self, session: SessionRef, task_id: Uuid) -> Result<(), RunnerError> {
+    pub async fn delete(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), RunnerError> {
         let task = self.owned_task(session, task_id)?;
+        self.audit(caller, "task_deleted", task.session_id, task_id);
         if !task.status.is_finished() {
             self.cancel_and_wait(task_id).await;
         }
@@ -229,6 +232,21 @@ impl Runner {
     /// How many CLI processes run now.
     pub fn running(&self) -> usize {
         self.inner.settings.max_concurrent.max(1) - self.inner.slots.available_permits()
+    }
+
+    fn audit(&self, caller: &Caller, event: &str, session_id: Uuid, task_id: Uuid) {
+        let entry = AuditEntry {
+            at: now_ms(),
+            event: event.to_owned(),
+            client: caller.address.map(|a| a.to_string()),
+            username: caller.username.clone(),
+            session_id: Some(session_id.to_string()),
+            task_id: Some(task_id.to_string()),
+            detail: None,
+        };
+        if let Err(error) = self.inner.store.append_audit(&entry) {
+            tracing::warn!(%error, event, "cannot write the audit log");
+        }
     }
 
     fn owned_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskRecord, RunnerError> {

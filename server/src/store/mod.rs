@@ -4,9 +4,11 @@
 //! Statements are short (a few microseconds in WAL mode), so one connection behind a mutex serves
 //! every request without a thread hop; nothing holds the lock across an await.
 
+mod audit;
 mod auth_sessions;
 mod tasks;
 
+pub use audit::AuditEntry;
 pub use tasks::{NewTask, TaskRecord};
 
 use rusqlite::Connection;

@@ -33,3 +33,16 @@ CREATE TABLE IF NOT EXISTS auth_sessions (
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Who did what, from where: sign-ins and task submits, cancels and deletes.
+CREATE TABLE IF NOT EXISTS audit (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,      -- ms since the Unix epoch
+    event       TEXT NOT NULL,
+    client      TEXT,
+    username    TEXT,
+    session_id  TEXT,
+    task_id     TEXT,
+    detail      TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);

@@ -1,0 +1,19 @@
+//! `GET /api/audit?limit=N`: the latest sign-ins and task actions, newest first.
+
+use super::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<usize>,
+}
+
+pub async fn recent(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state.store.recent_audit(limit).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({ "entries": entries })))
+}

@@ -1,0 +1,170 @@
+//! What every request passes first: the body-size cap (before anything reads the body or checks
+//! a password), the caller's address, the same-origin rule for writes, and the security headers
+//! on every response.
+
+use super::error::ApiError;
+use super::MAX_BODY_BYTES;
+use crate::auth::is_https;
+use app::api::Caller;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// Settings of the edge, fixed at start.
+#[derive(Clone, Debug)]
+pub struct EdgePolicy {
+    /// Believe `CF-Connecting-IP` / `X-Forwarded-For` (only behind a tunnel or proxy you run).
+    pub trust_proxy: bool,
+    /// Served over TLS by this process.
+    pub tls: bool,
+    pub content_security_policy: HeaderValue,
+}
+
+/// 413 from the `Content-Length` alone: an oversized body is refused without being read.
+/// (Chunked bodies are cut at the same size when read.)
+pub async fn refuse_large_bodies(request: Request, next: Next) -> Result<Response, ApiError> {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge(format!("request body is over the {MAX_BODY_BYTES}-byte limit")));
+    }
+    Ok(next.run(request).await)
+}
+
+/// Records the caller's address: the socket's, or the proxy's word for it when trusted.
+pub async fn caller_address(State(policy): State<Arc<EdgePolicy>>, mut request: Request, next: Next) -> Response {
+    let socket = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let forwarded = policy.trust_proxy.then(|| forwarded_address(request.headers())).flatten();
+    request.extensions_mut().insert(Caller { address: forwarded.or(socket), username: None });
+    next.run(request).await
+}
+
+fn forwarded_address(headers: &HeaderMap) -> Option<IpAddr> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header("cf-connecting-ip")
+        .and_then(|v| v.trim().parse().ok())
+        // The client is the first address of X-Forwarded-For.
+        .or_else(|| header("x-forwarded-for")?.split(',').next()?.trim().parse().ok())
+}
+
+/// Writes (anything but GET/HEAD/OPTIONS) that a browser sends from another site are refused
+/// with 403, whatever credentials they carry: the cookie is SameSite=Strict already, and this
+/// also covers Basic credentials a browser may have cached.
+pub async fn same_origin_writes(request: Request, next: Next) -> Result<Response, ApiError> {
+    if !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_origin(request.headers()) {
+        return Err(ApiError::Forbidden("cross-site requests may not change anything here".into()));
+    }
+    Ok(next.run(request).await)
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match header("origin") {
+        // No browser origin: curl, scripts, other non-browser clients.
+        None => true,
+        Some(origin) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            [header("host"), header("x-forwarded-host")].into_iter().flatten().any(|host| host.eq_ignore_ascii_case(authority))
+        }
+    }
+}
+
+pub async fn security_headers(State(policy): State<Arc<EdgePolicy>>, request: Request, next: Next) -> Response {
+    let https = policy.tls || is_https(request.headers());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.content_security_policy.clone());
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(headers, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(headers, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    if https {
+        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
+}
+
+/// The Content Security Policy: only this app, plus the one inline module script Trunk writes
+/// into index.html (allowed by its hash, read from the built file at start) and WebAssembly.
+pub fn content_security_policy(index_html: Option<&str>) -> HeaderValue {
+    let hashes: String = index_html.map(inline_script_hashes).unwrap_or_default().iter().map(|h| format!(" 'sha256-{h}'")).collect();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"))
+}
+
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after_tag = &rest[start..];
+        let Some(open_end) = after_tag.find('>') else { break };
+        let attributes = &after_tag[..open_end];
+        let body_start = &after_tag[open_end + 1..];
+        let Some(close) = body_start.find("</script>") else { break };
+        if !attributes.contains("src=") {
+            hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body_start[..close].as_bytes())));
+        }
+        rest = &body_start[close..];
+    }
+    hashes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_origin_browser_writes_pass() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                map.insert(*k, HeaderValue::from_static(v));
+            }
+            map
+        };
+        assert!(same_origin(&headers(&[])));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")])));
+        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:8080")])));
+        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "127.0.0.1:8080")])));
+    }
+
+    #[test]
+    fn the_inline_loader_is_allowed_by_its_hash_and_nothing_else_inline() {
+        let html = "<script type=\"module\">import init from '/a.js';</script><script src=\"/b.js\"></script>";
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        let policy = content_security_policy(Some(html));
+        let policy = policy.to_str().expect("ascii");
+        assert!(policy.contains(&format!("'sha256-{}'", hashes[0])));
+        assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn forwarded_addresses_take_the_client_end() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7, 10.0.0.1"));
+        assert_eq!(forwarded_address(&headers), Some(IpAddr::from([203, 0, 113, 7])));
+        headers.insert("cf-connecting-ip", HeaderValue::from_static("198.51.100.2"));
+        assert_eq!(forwarded_address(&headers), Some(IpAddr::from([198, 51, 100, 2])));
+    }
+}
