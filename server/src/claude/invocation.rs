@@ -216,4 +216,38 @@ mod tests {
         }
         assert!(validate(&request(&"x".repeat(MAX_MESSAGE_BYTES))).is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_valid_message_is_always_the_one_argument_after_the_separator(message in "\\PC{1,400}") {
+            let request = request(&message);
+            if validate(&request).is_ok() {
+                let args = Invocation::new(request, SessionMode::Create(Uuid::nil())).expect("valid").args();
+                let separator = args.iter().position(|a| a == "--").expect("separator");
+                proptest::prop_assert_eq!(separator, args.len() - 2);
+                proptest::prop_assert_eq!(args[separator + 1].to_str(), Some(message.as_str()));
+            }
+        }
+
+        #[test]
+        fn session_ids_are_new_or_a_canonical_uuid(raw in "[-a-fA-F0-9new]{0,40}|\\PC{0,40}") {
+            use app::api::SessionRef;
+            match raw.parse::<SessionRef>() {
+                Ok(SessionRef::New) => proptest::prop_assert_eq!(raw.as_str(), "new"),
+                Ok(SessionRef::Existing(id)) => proptest::prop_assert_eq!(id.to_string(), raw.to_ascii_lowercase()),
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn any_json_body_is_a_request_or_a_clean_refusal(body in "\\PC{0,200}", model in proptest::option::of("\\PC{0,30}")) {
+            let text = serde_json::json!({"message": body, "model": model}).to_string();
+            if let Ok(request) = serde_json::from_str::<ChatRequest>(&text) {
+                if validate(&request).is_ok() {
+                    let model_ok = request.model.as_deref().is_none_or(|m| !m.starts_with('-') && !m.is_empty());
+                    proptest::prop_assert!(model_ok);
+                }
+            }
+        }
+    }
 }
