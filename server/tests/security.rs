@@ -232,3 +232,49 @@ async fn the_data_directory_is_private() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_private_and_matches_the_routes() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let anonymous = reqwest::Client::new().get(server.url("/api/openapi.json")).send().await.expect("GET");
+    assert_eq!(anonymous.status(), 401);
+    let (code, document) = server.get("/api/openapi.json").await;
+    assert_eq!(code, 200);
+    let paths = document["paths"].as_object().expect("paths");
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, methods)| methods.as_object().into_iter().flatten().map(move |(m, _)| (m.to_uppercase(), path.clone())))
+        .collect();
+    documented.sort();
+    let mut expected: Vec<(String, String)> = [
+        ("GET", "/health"),
+        ("GET", "/api/config"),
+        ("GET", "/api/sessions"),
+        ("POST", "/api/sessions/{session_id}/chat"),
+        ("GET", "/api/sessions/{session_id}/tasks/{task_id}"),
+        ("DELETE", "/api/sessions/{session_id}/tasks/{task_id}"),
+        ("POST", "/api/sessions/{session_id}/tasks/{task_id}/cancel"),
+        ("GET", "/api/sessions/{session_id}/tasks/{task_id}/events"),
+        ("GET", "/api/sessions/{session_id}/messages"),
+        ("POST", "/api/chat"),
+        ("GET", "/api/audit"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+
+    // Every documented route answers as itself, never as "no such route".
+    let session = uuid::Uuid::new_v4().to_string();
+    let task = uuid::Uuid::new_v4().to_string();
+    for (method, path) in documented {
+        let url = server.url(&path.replace("{session_id}", &session).replace("{task_id}", &task));
+        let request = server.http.request(method.parse().expect("method"), url).basic_auth(USER, Some(PASSWORD));
+        let request = if method == "POST" { request.json(&json!({"message": "documented"})) } else { request };
+        let (code, body) = support::read(request.send().await.expect("request")).await;
+        assert_ne!(code, 405, "{method} {path}");
+        assert!(!body.to_string().contains("no such API route"), "{method} {path}: {body}");
+    }
+}

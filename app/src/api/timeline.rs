@@ -104,6 +104,7 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
 }
 
 /// A running task in a few words, for clients that only poll.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// The latest step, in one line ("Bash: cargo test", "Writing…").

@@ -56,6 +56,7 @@ impl fmt::Display for SessionRef {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Body of `POST /api/sessions/{session_id}/chat`. Only `message` is required; the other fields
 /// become CLI flags after validation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -74,6 +75,7 @@ pub struct ChatRequest {
     pub max_budget_usd: Option<f64>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Where a task is in its life. `NotFound` is only ever a poll answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +120,7 @@ impl FromStr for TaskStatus {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Answer to a submit: the original's `{task_id, status}` plus the session the task runs in
 /// (known at once, even for `new`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +130,7 @@ pub struct Submitted {
     pub session_id: Uuid,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Answer to a poll. `result` is the CLI's own result object, passed through untouched.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
@@ -134,6 +138,7 @@ pub struct TaskView {
     pub task_id: Uuid,
     pub session_id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub result: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -155,6 +160,7 @@ pub struct TaskView {
     pub progress: Option<crate::api::timeline::Progress>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// One entry of `GET /api/sessions`: the original's four fields plus title and last prompt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
@@ -169,11 +175,13 @@ pub struct SessionSummary {
     pub last_prompt: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionList {
     pub sessions: Vec<SessionSummary>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -181,6 +189,7 @@ pub enum Role {
     Assistant,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// A tool the assistant called, in one line (`Bash: cargo test`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
@@ -188,6 +197,7 @@ pub struct ToolCall {
     pub summary: String,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// One turn of a transcript, for the history view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
@@ -199,6 +209,7 @@ pub struct Turn {
     pub timestamp: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// A session's transcript (from the CLI's own file) and the tasks this service ran in it (for
 /// costs, failures, and a task still running).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -209,6 +220,7 @@ pub struct Transcript {
     pub tasks: Vec<TaskView>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Who is signed in, for the app.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Me {

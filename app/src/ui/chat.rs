@@ -7,7 +7,7 @@ use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
 use crate::api::timeline::{truncate_chars, TimelineItem};
-use crate::api::{sign_out, Me};
+use crate::api::{sign_out, sign_out_everywhere, Me};
 use uuid::Uuid;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -48,9 +48,9 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         let total = state.tasks.with(|tasks| total_cost(tasks));
         (total > 0.0).then(|| format!("{} spent here", usd(total)))
     };
-    let leave = move |_| {
+    let leave = move |everywhere: bool| {
         spawn_local(async move {
-            let _ = sign_out().await;
+            let _ = if everywhere { sign_out_everywhere().await } else { sign_out().await };
             browser::remember_session(None);
             on_signed_out.run(());
         });
@@ -89,7 +89,8 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     </label>
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
-                        <button type="button" on:click=leave>"Sign out"</button>
+                        <button type="button" on:click=move |_| leave(false)>"Sign out"</button>
+                        <button type="button" on:click=move |_| leave(true)>"Sign out everywhere"</button>
                     </div>
                 </div>
             </Show>

@@ -7,5 +7,5 @@ mod credentials;
 mod throttle;
 
 pub use basic::require_auth;
-pub use browser::{is_https, AuthService, Authenticated};
+pub use browser::{is_https, AuthService, Authenticated, COOKIE};
 pub use credentials::{hash_password, Credentials, CredentialsError, PasswordSource};

@@ -7,11 +7,15 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
+    /// 1 to 1000 (default 100).
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "`{entries: [{at, event, client, username, session_id, task_id, detail}]}`")),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn recent(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let entries = state.store.recent_audit(limit).map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -4,7 +4,7 @@
 //! A stream ends by itself before a tunnel's ~100 s cut; the browser's EventSource reconnects with
 //! `Last-Event-ID` and continues where it was, so nothing is missed and nothing comes twice.
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::paths;
 use crate::runner::Runner;
 use crate::state::AppState;
@@ -28,11 +28,19 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often a waiting stream looks at the store even without a wake-up.
 const RECHECK: Duration = Duration::from_secs(2);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
+    /// Serve lines after this sequence number (`Last-Event-ID` wins when both are given).
     after: Option<u64>,
 }
 
+/// The task's output lines: `text/event-stream` (one `line` event per line with its `id`, then
+/// `end`) when asked for, else JSON `{status, events: [{seq, event}], after}`.
+#[utoipa::path(get, path = "/api/sessions/{session_id}/tasks/{task_id}/events", tag = "tasks",
+    params(("session_id" = String, Path), ("task_id" = String, Path), EventsQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this line")),
+    responses((status = 200, description = "Server-Sent Events or JSON"), (status = 404, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn events(
     State(state): State<AppState>,
     Path((session_id, task_id)): Path<(String, String)>,

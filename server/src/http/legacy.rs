@@ -2,7 +2,7 @@
 //! the same runner and waits (without holding anything else up) until the task ends or the
 //! timeout passes; then it answers with the task id so the client can poll.
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use crate::state::AppState;
 use app::api::{Caller, ChatRequest, SessionRef, TaskStatus};
@@ -11,13 +11,16 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LegacyChat {
     message: String,
     #[serde(default)]
     session_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/chat", tag = "legacy", request_body = LegacyChat,
+    responses((status = 200, description = "`{response, session_id, cost, turns, success, error, task_id, status}`"), (status = 400, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn chat(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod json;
 mod legacy;
+mod openapi;
 mod paths;
 pub mod sessions;
 mod status;
@@ -23,6 +24,9 @@ use std::path::Path;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Request bodies above this are refused with 413 (a message is capped lower still).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,15 +45,21 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
             request,
         )
     });
-    let protected = Router::new()
-        .route("/api/sessions", get(sessions::list))
-        .route("/api/sessions/{session_id}/chat", post(tasks::submit))
-        .route("/api/sessions/{session_id}/tasks/{task_id}", get(tasks::poll).delete(tasks::delete))
-        .route("/api/sessions/{session_id}/tasks/{task_id}/cancel", post(tasks::cancel))
-        .route("/api/sessions/{session_id}/tasks/{task_id}/events", get(events::events))
-        .route("/api/sessions/{session_id}/messages", get(sessions::messages))
-        .route("/api/chat", post(legacy::chat))
-        .route("/api/audit", get(audit::recent))
+    let (rest, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(sessions::list))
+        .routes(routes!(tasks::submit))
+        .routes(routes!(tasks::poll, tasks::delete))
+        .routes(routes!(tasks::cancel))
+        .routes(routes!(events::events))
+        .routes(routes!(sessions::messages))
+        .routes(routes!(legacy::chat))
+        .routes(routes!(audit::recent))
+        .split_for_parts();
+    let (public, public_document) = OpenApiRouter::new().routes(routes!(status::health)).routes(routes!(status::config)).split_for_parts();
+    document.merge(public_document);
+    let document = Arc::new(document);
+    let protected = rest
+        .route("/api/openapi.json", get(move || std::future::ready(axum::Json(document.clone()))))
         .route("/api/fn/{*fn_name}", server_fns.clone())
         .route_layer(middleware::from_fn_with_state(state.clone(), require_auth));
     // Reachable before signing in: they decide whether to show the sign-in screen.
@@ -59,9 +69,7 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
     // The build writes .br and .gz beside each asset (scripts/precompress.mjs).
     let index = ServeFile::new(site_dir.join("index.html")).precompressed_br().precompressed_gzip();
     let site = ServeDir::new(site_dir).precompressed_br().precompressed_gzip().fallback(index);
-    Router::new()
-        .route("/health", get(status::health))
-        .route("/api/config", get(status::config))
+    public
         .route("/api/{*rest}", any(unknown_api))
         .merge(public_fns)
         .merge(protected)

@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// `GET /health`: the service, and whether the CLI is there (with how to install it if not).
+#[utoipa::path(get, path = "/health", tag = "status", responses((status = 200, description = "`{status, version, cli: {found, path, version, install_hint}, running_tasks}`")))]
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let cli = state.cli.status().await;
     Json(json!({
@@ -22,6 +23,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/config`: the original's `{project_path}`. The absolute path tells an attacker about
 /// the machine, so only a signed-in caller gets it; others get the folder's name.
+#[utoipa::path(get, path = "/api/config", tag = "status", responses((status = 200, description = "`{project_path, project_name}`")))]
 pub async fn config(State(state): State<AppState>, Extension(caller): Extension<Caller>, headers: HeaderMap) -> Json<Value> {
     let name = state.project.file_name().map(|n| n.to_string_lossy().into_owned());
     if matches!(state.auth.authenticate(&headers, caller.address).await, Authenticated::User(_)) {

@@ -1,6 +1,6 @@
 //! The asynchronous chat API: submit, poll, clean up.
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use super::paths;
 use crate::state::AppState;
@@ -12,6 +12,16 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// `POST /api/sessions/{session_id}/chat` → `{task_id, status, session_id}` at once.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/chat", tag = "tasks",
+    params(("session_id" = String, Path, description = "`new`, or the UUID of a session to resume")),
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "Queued or started", body = Submitted),
+        (status = 400, description = "Bad session id, JSON or option", body = ErrorBody),
+        (status = 413, description = "Body or message too large", body = ErrorBody),
+        (status = 415, description = "Not a JSON body", body = ErrorBody),
+    ),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn submit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -24,6 +34,10 @@ pub async fn submit(
 }
 
 /// `GET /api/sessions/{session_id}/tasks/{task_id}`.
+#[utoipa::path(get, path = "/api/sessions/{session_id}/tasks/{task_id}", tag = "tasks",
+    params(("session_id" = String, Path, description = "`new` or the task's session"), ("task_id" = String, Path)),
+    responses((status = 200, body = TaskView), (status = 404, description = "`{\"status\": \"not_found\"}`", body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn poll(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Json<TaskView>, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
     Ok(Json(state.runner.task(session, task)?))
@@ -31,6 +45,10 @@ pub async fn poll(State(state): State<AppState>, Path((session_id, task_id)): Pa
 
 /// `DELETE /api/sessions/{session_id}/tasks/{task_id}` → `{"status": "cleaned"}`; a running task
 /// is stopped first, its whole process group.
+#[utoipa::path(delete, path = "/api/sessions/{session_id}/tasks/{task_id}", tag = "tasks",
+    params(("session_id" = String, Path), ("task_id" = String, Path)),
+    responses((status = 200, description = "`{\"status\": \"cleaned\"}`"), (status = 404, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -43,6 +61,10 @@ pub async fn delete(
 
 /// `POST /api/sessions/{session_id}/tasks/{task_id}/cancel` → the task as it ended (`cancelled`,
 /// with what it had produced); a queued task never starts.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/tasks/{task_id}/cancel", tag = "tasks",
+    params(("session_id" = String, Path), ("task_id" = String, Path)),
+    responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
