@@ -74,6 +74,24 @@ pub struct Config {
     #[arg(long, env = "TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Start a Cloudflare quick tunnel (cloudflared) to this server and print its URL and a QR
+    /// code. Implies --trust-proxy while listening on loopback, since every client then arrives
+    /// through the tunnel.
+    #[arg(long, env = "TUNNEL", default_value_t = false)]
+    pub tunnel: bool,
+
+    /// The cloudflared binary for --tunnel.
+    #[arg(long, env = "CLOUDFLARED_BIN", default_value = "cloudflared", value_name = "PATH")]
+    pub cloudflared_bin: std::path::PathBuf,
+
     /// A browser sign-in lasts this many days.
     #[arg(long, env = "SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_days: u32,

@@ -9,6 +9,7 @@ mod http;
 mod runner;
 mod state;
 mod store;
+mod tunnel;
 
 pub use auth::hash_password;
 pub use http::router;
@@ -38,6 +39,10 @@ pub enum StartError {
     Runner(#[from] RunnerError),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
+    #[error("TLS_CERT / TLS_KEY: {0}")]
+    Tls(std::io::Error),
+    #[error(transparent)]
+    Tunnel(#[from] tunnel::TunnelError),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -109,25 +114,55 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if index.is_none() {
         println!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
     }
+    let tls = config.tls_cert.clone().zip(config.tls_key.clone());
+    let address = std::net::SocketAddr::new(config.host, config.port);
+    let listener = std::net::TcpListener::bind(address).map_err(|source| StartError::Bind { address: address.to_string(), source })?;
+    let bound = listener.local_addr().map_err(StartError::Serve)?;
     let policy = EdgePolicy {
-        trust_proxy: config.trust_proxy,
-        tls: false,
+        // Through a tunnel every client comes from loopback: only the tunnel's header tells them
+        // apart (for throttling and the audit log).
+        trust_proxy: config.trust_proxy || (config.tunnel && bound.ip().is_loopback()),
+        tls: tls.is_some(),
         content_security_policy: http::edge::content_security_policy(index.as_deref()),
     };
-    let app = router(state, &config.site_dir, policy);
-    let address = std::net::SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|source| StartError::Bind { address: address.to_string(), source })?;
-    let bound = listener.local_addr().map_err(StartError::Serve)?;
-    if !bound.ip().is_loopback() {
-        println!("warning: listening on {bound} without TLS: put it behind a tunnel or a TLS proxy");
+    let app = router(state, &config.site_dir, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    if !bound.ip().is_loopback() && tls.is_none() {
+        println!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!("project {}", project.display());
-    println!("listening on http://{bound}");
-    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal());
-    serve.await.map_err(StartError::Serve)
+    println!("listening on {scheme}://{bound}");
+    let tunnel = if config.tunnel {
+        let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
+        let tunnel = tunnel::Tunnel::start(&config.cloudflared_bin, &local).await?;
+        println!("tunnel: {}", tunnel.url);
+        if let Some(code) = tunnel::qr_code(&tunnel.url) {
+            println!("{code}");
+        }
+        Some(tunnel)
+    } else {
+        None
+    };
+
+    let handle = axum_server::Handle::new();
+    let on_signal = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        on_signal.graceful_shutdown(Some(Duration::from_secs(5)));
+    });
+    listener.set_nonblocking(true).map_err(StartError::Serve)?;
+    let served = match tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await.map_err(StartError::Tls)?;
+            axum_server::from_tcp_rustls(listener, tls_config).handle(handle).serve(app).await
+        }
+        None => axum_server::from_tcp(listener).handle(handle).serve(app).await,
+    };
+    if let Some(tunnel) = tunnel {
+        tunnel.stop().await;
+    }
+    served.map_err(StartError::Serve)
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {

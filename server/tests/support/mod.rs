@@ -55,6 +55,8 @@ pub struct Server {
     pub child: Child,
     pub base: String,
     pub http: reqwest::Client,
+    /// Everything the server printed.
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -89,15 +91,33 @@ impl Server {
             .expect("start the server binary");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let base = loop {
             let line = lines.next().expect("server exited before listening").expect("stdout line");
+            printed.lock().expect("lock").push(line.clone());
             if let Some(url) = line.strip_prefix("listening on ") {
                 break url.trim().to_owned();
             }
         };
         // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, base, http: reqwest::Client::new() }
+        let sink = printed.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().expect("lock").push(line);
+            }
+        });
+        Self { child, base, http: reqwest::Client::new(), stdout: printed }
+    }
+
+    /// Waits for a printed line starting with `prefix`.
+    pub fn printed(&self, prefix: &str) -> String {
+        for _ in 0..400 {
+            if let Some(line) = self.stdout.lock().expect("lock").iter().find(|l| l.starts_with(prefix)) {
+                return line.clone();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the server never printed {prefix:?}: {:?}", self.stdout.lock().expect("lock"));
     }
 
     pub fn url(&self, path: &str) -> String {
