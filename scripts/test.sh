@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The real-CLI tier (server/tests/real_cli.rs) runs the pinned claude against a stand-in API.
+REAL_CLAUDE_BIN=$(scripts/real-cli.sh)
+export REAL_CLAUDE_BIN
 
-echo "== unit and integration tests"
+echo "== unit, fixture, integration and real-CLI tests"
 # Per package: a workspace-wide build would unify the app's csr and ssr features.
 cargo test -p app
 cargo test -p server

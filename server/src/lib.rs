@@ -94,7 +94,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);
     let status = cli.status().await;
     match (&status.path, &status.version) {
-        (Some(path), Some(version)) => println!("claude CLI {version} at {}", path.display()),
+        (Some(path), Some(version)) if status.tested => println!("claude CLI {version} at {}", path.display()),
+        (Some(path), Some(version)) => println!(
+            "warning: claude CLI {version} at {} is outside the tested range {}: its output may have changed; report problems",
+            path.display(),
+            claude::version::TESTED_RANGE
+        ),
         (Some(path), None) => println!("warning: {} did not answer --version", path.display()),
         _ => println!("warning: the claude CLI was not found ({}); {}", claude_bin.display(), claude::version::INSTALL_HINT),
     }

@@ -5,6 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+/// The CLI versions the real-CLI tests cover (scripts/test.sh pins one of them).
+pub const TESTED_RANGE: &str = "2.1.x";
+pub const PINNED_FOR_TESTS: &str = "2.1.197";
+
+/// Whether `version` ("2.1.197") is in [`TESTED_RANGE`]: its output formats are known to parse.
+pub fn is_tested(version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    matches!((parts.next(), parts.next()), (Some(Some(2)), Some(Some(1))))
+}
+
 pub const INSTALL_HINT: &str = "install it with `npm install -g @anthropic-ai/claude-code`, run `claude login`, or point --claude-bin at it";
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -12,6 +22,9 @@ pub struct CliStatus {
     pub found: bool,
     pub path: Option<PathBuf>,
     pub version: Option<String>,
+    /// The version is one the tests cover.
+    pub tested: bool,
+    pub tested_range: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub install_hint: Option<&'static str>,
 }
@@ -19,7 +32,7 @@ pub struct CliStatus {
 /// Resolves `bin` (a path, or a name looked up on PATH) and asks it for `--version`.
 pub async fn probe(bin: &Path) -> CliStatus {
     let Some(path) = resolve(bin) else {
-        return CliStatus { found: false, path: None, version: None, install_hint: Some(INSTALL_HINT) };
+        return CliStatus { found: false, path: None, version: None, tested: false, tested_range: TESTED_RANGE, install_hint: Some(INSTALL_HINT) };
     };
     let output = tokio::process::Command::new(&path)
         .arg("--version")
@@ -34,7 +47,8 @@ pub async fn probe(bin: &Path) -> CliStatus {
         }
         _ => None,
     };
-    CliStatus { found: true, path: Some(path), version, install_hint: None }
+    let tested = version.as_deref().is_some_and(is_tested);
+    CliStatus { found: true, path: Some(path), version, tested, tested_range: TESTED_RANGE, install_hint: None }
 }
 
 fn resolve(bin: &Path) -> Option<PathBuf> {
@@ -56,6 +70,13 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_2_1_versions_are_tested() {
+        assert!(is_tested(PINNED_FOR_TESTS));
+        assert!(is_tested("2.1.331"));
+        assert!(!is_tested("2.2.0") && !is_tested("1.0.9") && !is_tested("garbage"));
+    }
 
     #[tokio::test]
     async fn a_missing_cli_says_how_to_install_it() {

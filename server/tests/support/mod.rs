@@ -65,6 +65,11 @@ impl Server {
     }
 
     pub fn start_with(dirs: &Dirs, extra_args: &[&str]) -> Self {
+        Self::launch(dirs, &fake_claude(), extra_args, &[])
+    }
+
+    /// The server binary with `claude_bin` as its CLI, extra arguments and environment.
+    pub fn launch(dirs: &Dirs, claude_bin: &Path, extra_args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .current_dir(dirs.root.path())
             .args(["--host", "127.0.0.1", "--port", "0", "--stop-grace-secs", "1"])
@@ -73,7 +78,7 @@ impl Server {
             .arg("--data-dir")
             .arg(dirs.data())
             .arg("--claude-bin")
-            .arg(fake_claude())
+            .arg(claude_bin)
             .arg("--claude-config-dir")
             .arg(dirs.claude_home())
             .args(extra_args)
@@ -84,6 +89,7 @@ impl Server {
             .env_remove("HOST")
             .env("FAKE_CLAUDE_ARGV_LOG", dirs.argv_log())
             .env("LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
