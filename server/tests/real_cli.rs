@@ -2,8 +2,9 @@
 //! server, against a stand-in Anthropic API on 127.0.0.1. These catch changes in the CLI's
 //! flags, output and files before users do.
 //!
-//! `REAL_CLAUDE_BIN` names the CLI; scripts/test.sh sets it. Without it these tests say so and
-//! pass vacuously, so a plain `cargo test` works offline without the 245 MB download.
+//! `REAL_CLAUDE_BIN` names the CLI; scripts/test.sh sets it. Outside CI, without it, these tests
+//! say so and do nothing, so a plain `cargo test` works without the 245 MB download; in CI
+//! (`CI` set) its absence is a failure.
 
 mod support;
 #[path = "support/anthropic.rs"]
@@ -18,6 +19,7 @@ const LONG: Duration = Duration::from_secs(60);
 
 fn real_claude() -> Option<PathBuf> {
     let bin = std::env::var_os("REAL_CLAUDE_BIN").map(PathBuf::from);
+    assert!(bin.is_some() || std::env::var_os("CI").is_none(), "CI runs the real-CLI tier: run scripts/test.sh");
     if bin.is_none() {
         eprintln!("REAL_CLAUDE_BIN is not set: real-CLI tests not run (scripts/test.sh installs and sets it)");
     }
