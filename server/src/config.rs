@@ -59,8 +59,8 @@ pub struct Config {
     #[arg(long, env = "SITE_DIR", default_value = "dist", value_name = "DIR")]
     pub site_dir: PathBuf,
 
-    /// Finished tasks and their output are deleted after this many days (0 keeps them until
-    /// DELETE).
+    /// Finished tasks, their output and audit entries are deleted after this many days (0 keeps
+    /// them; tasks until DELETE).
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
 

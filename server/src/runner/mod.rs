@@ -224,9 +224,11 @@ impl Runner {
         }
     }
 
-    /// Deletes finished tasks older than `age`.
+    /// Deletes finished tasks, and audit entries, older than `age`.
     pub fn purge_older_than(&self, age: Duration) -> Result<usize, RunnerError> {
-        Ok(self.inner.store.purge_finished_before(now_ms() - age.as_millis() as i64)?)
+        let before = now_ms() - age.as_millis() as i64;
+        self.inner.store.purge_audit_before(before)?;
+        Ok(self.inner.store.purge_finished_before(before)?)
     }
 
     /// How many CLI processes run now.
