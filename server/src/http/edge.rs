@@ -94,6 +94,26 @@ pub async fn security_headers(State(policy): State<Arc<EdgePolicy>>, request: Re
     response
 }
 
+/// Trunk names built assets by content hash (`frontend-5cd88a6816c6ae29_bg.wasm`): a phone may
+/// keep them for good. Everything else (index.html, sw.js, the manifest) is revalidated, so a new
+/// build reaches it at once.
+pub async fn static_cache_policy(request: Request, next: Next) -> Response {
+    let hashed = is_content_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let policy = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The Content Security Policy: only this app, plus the one inline module script Trunk writes
 /// into index.html (allowed by its hash, read from the built file at start) and WebAssembly.
 pub fn content_security_policy(index_html: Option<&str>) -> HeaderValue {
@@ -157,6 +177,15 @@ mod tests {
         assert!(policy.contains(&format!("'sha256-{}'", hashes[0])));
         assert!(policy.contains("'wasm-unsafe-eval'") && policy.contains("frame-ancestors 'none'"));
         assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn only_content_hashed_assets_are_cached_for_good() {
+        assert!(is_content_hashed("/frontend-5cd88a6816c6ae29_bg.wasm"));
+        assert!(is_content_hashed("/main-84a9696568f743a1.css"));
+        assert!(!is_content_hashed("/"));
+        assert!(!is_content_hashed("/sw.js"));
+        assert!(!is_content_hashed("/icons/icon-192.png"));
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
         .route("/api/{*rest}", any(unknown_api))
         .merge(public_fns)
         .merge(protected)
-        .fallback_service(site)
+        .fallback_service(tower::ServiceBuilder::new().layer(middleware::from_fn(edge::static_cache_policy)).service(site))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(edge::same_origin_writes))
         .layer(middleware::from_fn_with_state(policy.clone(), edge::caller_address))
