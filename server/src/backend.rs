@@ -27,7 +27,7 @@ impl Backend for Runner {
     }
 
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
-        Ok(Runner::task(self, session, task_id)?)
+        Ok(Runner::task(self, session, task_id)?.as_ref().clone())
     }
 
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError> {

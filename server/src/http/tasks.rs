@@ -8,6 +8,7 @@ use app::api::{Caller, ChatRequest, Submitted, TaskView};
 use axum::extract::{Path, State};
 use axum::Extension;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -38,9 +39,9 @@ pub async fn submit(
     params(("session_id" = String, Path, description = "`new` or the task's session"), ("task_id" = String, Path)),
     responses((status = 200, body = TaskView), (status = 404, description = "`{\"status\": \"not_found\"}`", body = ErrorBody)),
     security(("basic" = []), ("cookie" = [])))]
-pub async fn poll(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Json<TaskView>, ApiError> {
+pub async fn poll(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Response, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
-    Ok(Json(state.runner.task(session, task)?))
+    Ok(Json(state.runner.task(session, task)?.as_ref()).into_response())
 }
 
 /// `DELETE /api/sessions/{session_id}/tasks/{task_id}` → `{"status": "cleaned"}`; a running task

@@ -79,7 +79,13 @@ struct Inner {
     activity: broadcast::Sender<Uuid>,
     /// What each running task is doing, from its output so far.
     progress: Mutex<HashMap<Uuid, Progress>>,
+    /// Finished tasks as clients see them: they no longer change, and polling a finished task is
+    /// the hottest read there is (clients poll until they notice the end, then often again).
+    finished_views: Mutex<HashMap<Uuid, Arc<TaskView>>>,
 }
+
+/// Finished views kept in memory at most; the cache starts over when full.
+const FINISHED_VIEWS_CACHED: usize = 4096;
 
 /// How many of a session's latest tasks come with its transcript.
 const SESSION_TASKS_SHOWN: usize = 50;
@@ -106,6 +112,7 @@ impl Runner {
                 finished: broadcast::channel(1024).0,
                 activity: broadcast::channel(4096).0,
                 progress: Mutex::default(),
+                finished_views: Mutex::default(),
             }),
         };
         for task in runner.inner.store.unfinished_tasks()? {
@@ -133,9 +140,35 @@ impl Runner {
     }
 
     /// The task as a client sees it. `session` must be `new` or the task's own session.
-    pub fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
-        let task = self.owned_task(session, task_id)?;
-        Ok(self.inner.view(task))
+    pub fn task(&self, session: SessionRef, task_id: Uuid) -> Result<Arc<TaskView>, RunnerError> {
+        let cached = self.inner.finished_views.lock().ok().and_then(|views| views.get(&task_id).cloned());
+        if let Some(view) = cached {
+            return match session {
+                SessionRef::Existing(id) if id != view.session_id => Err(RunnerError::TaskNotFound(task_id)),
+                _ => Ok(view),
+            };
+        }
+        let view = Arc::new(self.inner.view(self.owned_task(session, task_id)?));
+        if view.status.is_finished() {
+            if let Ok(mut views) = self.inner.finished_views.lock() {
+                if views.len() >= FINISHED_VIEWS_CACHED {
+                    views.clear();
+                }
+                views.insert(task_id, view.clone());
+            }
+        }
+        Ok(view)
+    }
+
+    fn forget_view(&self, task_id: Option<Uuid>) {
+        if let Ok(mut views) = self.inner.finished_views.lock() {
+            match task_id {
+                Some(id) => {
+                    views.remove(&id);
+                }
+                None => views.clear(),
+            }
+        }
     }
 
     /// Stops a queued or running task (its whole process group: interrupt, then kill after the
@@ -146,7 +179,7 @@ impl Runner {
             self.audit(caller, "task_cancelled", task.session_id, task_id);
             self.cancel_and_wait(task_id).await;
         }
-        self.task(session, task_id)
+        Ok(self.task(session, task_id)?.as_ref().clone())
     }
 
     /// The task's output lines after `after`, and its status when they were read.
@@ -168,6 +201,7 @@ impl Runner {
         if !task.status.is_finished() {
             self.cancel_and_wait(task_id).await;
         }
+        self.forget_view(Some(task_id));
         self.inner.store.delete_task(task_id)?;
         Ok(())
     }
@@ -228,7 +262,9 @@ impl Runner {
     pub fn purge_older_than(&self, age: Duration) -> Result<usize, RunnerError> {
         let before = now_ms() - age.as_millis() as i64;
         self.inner.store.purge_audit_before(before)?;
-        Ok(self.inner.store.purge_finished_before(before)?)
+        let purged = self.inner.store.purge_finished_before(before)?;
+        self.forget_view(None);
+        Ok(purged)
     }
 
     /// How many CLI processes run now.
