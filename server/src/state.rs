@@ -7,8 +7,8 @@ use crate::store::Store;
 use axum::extract::FromRef;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,7 +31,7 @@ impl FromRef<AppState> for Arc<AuthService> {
 /// 30 s, so installing it while the server runs is noticed.
 pub struct CliProbe {
     bin: PathBuf,
-    last: Mutex<(CliStatus, Instant)>,
+    last: Mutex<(Arc<CliStatus>, Instant)>,
 }
 
 const RETRY_MISSING: Duration = Duration::from_secs(30);
@@ -39,14 +39,19 @@ const RETRY_MISSING: Duration = Duration::from_secs(30);
 impl CliProbe {
     pub async fn new(bin: PathBuf) -> Self {
         let status = probe(&bin).await;
-        Self { bin, last: Mutex::new((status, Instant::now())) }
+        Self { bin, last: Mutex::new((Arc::new(status), Instant::now())) }
     }
 
-    pub async fn status(&self) -> CliStatus {
-        let mut last = self.last.lock().await;
-        if !last.0.found && last.1.elapsed() > RETRY_MISSING {
-            *last = (probe(&self.bin).await, Instant::now());
+    /// `/health` asks on every call: the answer is shared, not rebuilt.
+    pub async fn status(&self) -> Arc<CliStatus> {
+        let known = self.last.lock().ok().map(|last| (last.0.clone(), !last.0.found && last.1.elapsed() > RETRY_MISSING));
+        if let Some((status, false)) = known {
+            return status;
         }
-        last.0.clone()
+        let fresh = Arc::new(probe(&self.bin).await);
+        if let Ok(mut last) = self.last.lock() {
+            *last = (fresh.clone(), Instant::now());
+        }
+        fresh
     }
 }

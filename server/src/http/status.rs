@@ -6,19 +6,23 @@ use app::api::Caller;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use crate::claude::version::CliStatus;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 /// `GET /health`: the service, and whether the CLI is there (with how to install it if not).
 #[utoipa::path(get, path = "/health", tag = "status", responses((status = 200, description = "`{status, version, cli: {found, path, version, install_hint}, running_tasks}`")))]
-pub async fn health(State(state): State<AppState>) -> Json<Value> {
+pub async fn health(State(state): State<AppState>) -> Response {
+    #[derive(serde::Serialize)]
+    struct Health<'a> {
+        status: &'static str,
+        version: &'static str,
+        cli: &'a CliStatus,
+        running_tasks: usize,
+    }
     let cli = state.cli.status().await;
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "cli": cli,
-        "running_tasks": state.runner.running(),
-    }))
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), cli: &cli, running_tasks: state.runner.running() }).into_response()
 }
 
 /// `GET /api/config`: the original's `{project_path}`. The absolute path tells an attacker about
