@@ -125,3 +125,21 @@ async fn a_queued_task_shows_its_position_and_can_be_cancelled_before_it_starts(
     assert_eq!(server.wait_finished(&session, &second, LONG).await["status"], "completed");
     assert!(!dirs.invocations().iter().any(|i| i["argv"].to_string().contains("third, never")));
 }
+
+#[tokio::test]
+async fn a_task_waiting_for_a_cli_slot_is_cancelled_at_once() {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, &["--max-concurrent", "1"]);
+    let (busy, busy_session) = server.submit("new", "hold the only slot #SLOW=5").await;
+    server.wait_status(&busy_session, &busy, "processing", LONG).await;
+    let (waiting, session) = server.submit("new", "waiting for a slot").await;
+    let (_, queued) = server.get(&format!("/api/sessions/{session}/tasks/{waiting}")).await;
+    assert_eq!((queued["status"].as_str(), queued["queue_position"].as_u64()), (Some("queued"), Some(0)), "{queued}");
+
+    let (code, cancelled) = server.post_json(&format!("/api/sessions/{session}/tasks/{waiting}/cancel"), &Value::Null).await;
+    assert_eq!((code, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
+    let (_, still) = server.get(&format!("/api/sessions/{busy_session}/tasks/{busy}")).await;
+    assert_eq!(still["status"], "processing", "the cancel did not wait for the slot to free up");
+    assert_eq!(server.wait_finished(&busy_session, &busy, LONG).await["status"], "completed");
+    assert!(!dirs.invocations().iter().any(|i| i["argv"].to_string().contains("waiting for a slot")));
+}

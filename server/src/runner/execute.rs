@@ -24,7 +24,14 @@ const TAIL_INTERVAL: Duration = Duration::from_millis(100);
 
 pub async fn run(inner: &Inner, task_id: Uuid) {
     let Some(control) = inner.controls.get(task_id) else { return };
-    let Ok(_slot) = inner.slots.clone().acquire_owned().await else { return };
+    // A stop asked for while the task waits for a CLI slot ends it at once, without a slot.
+    let _slot = tokio::select! {
+        slot = inner.slots.clone().acquire_owned() => match slot {
+            Ok(slot) => Some(slot),
+            Err(_) => return,
+        },
+        () = control.cancelled() => None,
+    };
     let task = match inner.store.get_task(task_id) {
         Ok(Some(task)) => task,
         Ok(None) => return, // deleted while it waited
