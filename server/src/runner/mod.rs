@@ -201,8 +201,8 @@ impl Runner {
         if !task.status.is_finished() {
             self.cancel_and_wait(task_id).await;
         }
-        self.forget_view(Some(task_id));
         self.inner.store.delete_task(task_id)?;
+        self.forget_view(Some(task_id));
         Ok(())
     }
 
