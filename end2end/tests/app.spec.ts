@@ -91,7 +91,7 @@ test("sign out ends the session on the server", async ({ page }, testInfo) => {
   const cookie = (await page.context().cookies()).find((c) => c.name === "cr_session");
   expect(cookie).toBeDefined();
   await page.getByRole("button", { name: "Sessions" }).click();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   await page.reload();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
@@ -117,4 +117,17 @@ test("no serious or critical accessibility violations", async ({ page, isMobile 
   expect(serious(await new AxeBuilder({ page }).analyze())).toEqual([]);
   await page.getByRole("button", { name: "Sessions" }).click();
   expect(serious(await new AxeBuilder({ page }).analyze())).toEqual([]);
+});
+
+test("sign out everywhere ends every browser's session", async ({ page, browser }) => {
+  const other = await browser.newContext();
+  const laptop = await other.newPage();
+  await signIn(laptop);
+  await signIn(page);
+  await page.getByRole("button", { name: "Sessions" }).click();
+  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await laptop.reload();
+  await expect(laptop.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await other.close();
 });
