@@ -110,11 +110,11 @@ impl ChatState {
 
     pub fn send(self, message: String) {
         let session = self.session.get_untracked();
-        let placeholder = Uuid::nil();
+        let (placeholder, sent_at) = (Uuid::nil(), browser::now_ms());
         self.notice.set(None);
         self.entries.update(|entries| {
             entries.push(Entry::User { text: message.clone() });
-            entries.push(Entry::Working { task_id: placeholder, since_ms: browser::now_ms(), queued: false, ahead: None });
+            entries.push(Entry::Working { task_id: placeholder, since_ms: sent_at, queued: false, ahead: None });
         });
         spawn_local(async move {
             let request = ChatRequest { message, ..Default::default() };
@@ -125,16 +125,8 @@ impl ChatState {
                         self.session.set(Some(submitted.session_id));
                         browser::remember_session(Some(submitted.session_id));
                     }
-                    self.entries.update(|entries| {
-                        for entry in entries.iter_mut() {
-                            if let Entry::Working { task_id, queued, .. } = entry {
-                                if *task_id == placeholder {
-                                    *task_id = submitted.task_id;
-                                    *queued = submitted.status == TaskStatus::Queued;
-                                }
-                            }
-                        }
-                    });
+                    let queued = submitted.status == TaskStatus::Queued;
+                    self.set_working(placeholder, Entry::Working { task_id: submitted.task_id, since_ms: sent_at, queued, ahead: None });
                     self.refresh_sessions();
                     if self.watching.get_untracked().is_none() {
                         self.follow(submitted.session_id, submitted.task_id);
@@ -142,15 +134,22 @@ impl ChatState {
                 }
                 Err(e) => {
                     let (reason, _) = describe(&e);
-                    self.entries.update(|entries| {
-                        if let Some(entry) = entries.iter_mut().rev().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == placeholder)) {
-                            *entry = Entry::Failure { reason, cancelled: false, task_id: None };
-                        }
-                    });
+                    self.set_working(placeholder, Entry::Failure { reason, cancelled: false, task_id: None });
                     self.failed(&e);
                 }
             }
         });
+    }
+
+    /// Replaces the working entry of `task` with `entry`. The list is touched only when that
+    /// changes it: every entry re-renders (Markdown included) when it is.
+    fn set_working(self, task: Uuid, entry: Entry) {
+        let index = self.entries.with_untracked(|entries| {
+            entries.iter().position(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)).filter(|i| entries[*i] != entry)
+        });
+        if let Some(index) = index {
+            self.entries.update(|entries| entries[index] = entry);
+        }
     }
 
     fn stop_following(self) {
@@ -201,12 +200,7 @@ impl ChatState {
                             });
                         }
                         notify(&view);
-                        let reply = reply_entry(&view);
-                        self.entries.update(|entries| {
-                            if let Some(entry) = entries.iter_mut().find(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)) {
-                                *entry = reply;
-                            }
-                        });
+                        self.set_working(task, reply_entry(&view));
                         // The transcript has the whole answer (tool calls too) and the next
                         // queued task, if any.
                         self.load(session).await;
@@ -215,31 +209,8 @@ impl ChatState {
                     }
                     Ok(view) => {
                         self.offline.set(false);
-                        // Queue position changes as tasks ahead end.
-                        if let Some(ahead) = view.queue_position {
-                            self.entries.update(|entries| {
-                                for entry in entries.iter_mut() {
-                                    if let Entry::Working { task_id, ahead: shown, queued, .. } = entry {
-                                        if *task_id == task {
-                                            *shown = Some(ahead);
-                                            *queued = view.status == TaskStatus::Queued;
-                                        }
-                                    }
-                                }
-                            });
-                        } else if view.status == TaskStatus::Processing {
-                            self.entries.update(|entries| {
-                                for entry in entries.iter_mut() {
-                                    if let Entry::Working { task_id, queued, ahead, since_ms } = entry {
-                                        if *task_id == task && *queued {
-                                            *queued = false;
-                                            *ahead = None;
-                                            *since_ms = view.started_at.unwrap_or(*since_ms);
-                                        }
-                                    }
-                                }
-                            });
-                        }
+                        // Queue position changes as tasks ahead end; a queued task starts.
+                        self.set_working(task, reply_entry(&view));
                     }
                     Err(e) => {
                         self.failed(&e);
