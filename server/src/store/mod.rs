@@ -41,7 +41,7 @@ impl Store {
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;",
         )?;
-        conn.execute_batch(include_str!("schema.sql"))?;
+        prepare_schema(&conn)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -49,13 +49,39 @@ impl Store {
     pub fn in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(include_str!("schema.sql"))?;
+        prepare_schema(&conn)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
     }
+}
+
+/// Creates the tables, then adds the columns that later versions brought to a database made by an
+/// earlier one (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it was).
+fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(include_str!("schema.sql"))?;
+    for (table, column, declaration) in ADDED_COLUMNS {
+        if !has_column(conn, table, column)? {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Columns added since the first schema, each also declared in `schema.sql` for new databases.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[];
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, StoreError> {
+    let mut statement = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = statement.query_map([], |row| row.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
