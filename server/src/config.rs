@@ -42,17 +42,18 @@ pub struct Config {
     #[arg(long, env = "MAX_CONCURRENT_TASKS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_concurrent: u16,
 
-    /// User name for sign-in (HTTP Basic).
-    #[arg(long, env = "AUTH_USERNAME", default_value = "admin")]
+    /// User name for sign-in (an empty value counts as unset).
+    #[arg(long, env = "AUTH_USERNAME", default_value = DEFAULT_USERNAME)]
     pub username: String,
 
-    /// Password for sign-in. When neither this nor AUTH_PASSWORD_HASH is set, a strong password is
-    /// generated on first start, printed once, and only its hash is kept in the data directory.
+    /// Password for sign-in. When neither this nor AUTH_PASSWORD_HASH is set (an empty value counts
+    /// as unset), a strong password is generated on first start, printed once, and only its hash
+    /// is kept in the data directory.
     #[arg(long, env = "AUTH_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
 
     /// An argon2id hash (PHC string) of the password, instead of AUTH_PASSWORD.
-    #[arg(long, env = "AUTH_PASSWORD_HASH", hide_env_values = true, conflicts_with = "password")]
+    #[arg(long, env = "AUTH_PASSWORD_HASH", hide_env_values = true)]
     pub password_hash: Option<String>,
 
     /// The built frontend (Trunk's output) to serve at /.
@@ -69,8 +70,9 @@ pub struct Config {
     #[arg(long, env = "SYNC_CHAT_TIMEOUT_SECS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub sync_chat_timeout_secs: u64,
 
-    /// Trust `CF-Connecting-IP` / `X-Forwarded-For` for the client's address (sign-in throttling,
-    /// audit). Only behind a tunnel or proxy you run: otherwise anyone can claim any address.
+    /// A reverse proxy on this machine forwards the clients: take a client's address (for sign-in
+    /// throttling and the audit log) from the right-most `X-Forwarded-For` hop, which that proxy
+    /// appended. Believed only from loopback peers. (`--tunnel` reads `CF-Connecting-IP` instead.)
     #[arg(long, env = "TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
@@ -99,6 +101,10 @@ pub struct Config {
     /// Seconds between the interrupt and the kill when a task is stopped.
     #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub stop_grace_secs: u64,
+
+    /// Variables that only `.env` set (filled by [`Config::load`]): kept from the CLI.
+    #[arg(skip)]
+    pub dotenv_only: Vec<String>,
 }
 
 #[derive(Clone, Debug, clap::Subcommand)]
@@ -110,9 +116,53 @@ pub enum Command {
 impl Config {
     /// Reads `.env`, then the environment and arguments. A wrong value is one line naming it.
     pub fn load() -> Result<Self, clap::Error> {
+        let from_dotenv = dotenv_only_names();
         let _ = dotenvy::dotenv();
-        Self::try_parse()
+        let mut config = Self::try_parse()?.normalized()?;
+        config.dotenv_only = from_dotenv;
+        Ok(config)
     }
+
+    /// An empty credential counts as unset: `AUTH_PASSWORD=` as a copied `.env` template leaves
+    /// it must never mean "the empty password signs in". Blank values are dropped here, once, so
+    /// nothing downstream can mistake them for a choice.
+    pub fn normalized(mut self) -> Result<Self, clap::Error> {
+        let blank = |value: &Option<String>| value.as_deref().is_some_and(|v| v.trim().is_empty());
+        if blank(&self.password) {
+            println!("notice: AUTH_PASSWORD / --password is empty and counts as unset");
+            self.password = None;
+        }
+        if blank(&self.password_hash) {
+            println!("notice: AUTH_PASSWORD_HASH / --password-hash is empty and counts as unset");
+            self.password_hash = None;
+        }
+        if self.username.trim().is_empty() {
+            println!("notice: AUTH_USERNAME / --username is empty and counts as unset: the user is {DEFAULT_USERNAME}");
+            DEFAULT_USERNAME.clone_into(&mut self.username);
+        }
+        if self.password.is_some() && self.password_hash.is_some() {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                "error: AUTH_PASSWORD (--password) and AUTH_PASSWORD_HASH (--password-hash) are both set: keep one\n",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Every environment variable an option of this server reads: the server's own settings,
+    /// which the CLI and its tools have no business seeing.
+    pub fn option_env_names() -> Vec<String> {
+        use clap::CommandFactory;
+        Self::command().get_arguments().filter_map(|arg| arg.get_env()).map(|name| name.to_string_lossy().into_owned()).collect()
+    }
+}
+
+pub const DEFAULT_USERNAME: &str = "admin";
+
+/// Names that `.env` sets and the real environment does not: `.env` is the server's file.
+fn dotenv_only_names() -> Vec<String> {
+    let Ok(entries) = dotenvy::dotenv_iter() else { return Vec::new() };
+    entries.filter_map(Result::ok).map(|(name, _)| name).filter(|name| std::env::var_os(name).is_none()).collect()
 }
 
 /// The first line of a clap error: "error: invalid value 'x' for '--port <PORT>': ...".

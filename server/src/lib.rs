@@ -13,9 +13,9 @@ mod tunnel;
 
 pub use auth::hash_password;
 pub use http::router;
-use http::edge::EdgePolicy;
+use http::edge::{ClientAddressSource, EdgePolicy};
 
-use auth::{AuthService, Credentials, CredentialsError, PasswordSource};
+use auth::{AuthService, AuthSettings, Credentials, CredentialsError, PasswordSource};
 use claude::paths::ClaudeHome;
 use config::Config;
 use runner::{CliSettings, Runner, RunnerError, RunnerSettings};
@@ -75,9 +75,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         println!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
     }
     let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
-    let auth = Arc::new(AuthService::new(credentials, store.clone(), Duration::from_secs(u64::from(config.session_days) * 86_400)));
+    let auth_settings = AuthSettings {
+        session_ttl: Duration::from_secs(u64::from(config.session_days) * 86_400),
+        binding_key: auth::binding_key(&config.data_dir)?,
+        tls: config.tls_cert.is_some(),
+    };
+    let auth = Arc::new(AuthService::new(credentials, store.clone(), auth_settings));
     let claude_home = ClaudeHome::from_env(config.claude_config_dir.clone());
-    let mut cli_env = Vec::new();
+    // The server's own settings (and whatever only `.env` set) stay with the server.
+    let mut withheld: Vec<String> = Config::option_env_names();
+    withheld.extend(config.dotenv_only.iter().cloned());
+    let mut cli_env = claude::environment::for_cli(std::env::vars_os(), &withheld);
     if let Some(dir) = &config.claude_config_dir {
         cli_env.push(("CLAUDE_CONFIG_DIR".into(), dir.clone().into_os_string()));
     }
@@ -126,7 +134,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let policy = EdgePolicy {
         // Through a tunnel every client comes from loopback: only the tunnel's header tells them
         // apart (for throttling and the audit log).
-        trust_proxy: config.trust_proxy || (config.tunnel && bound.ip().is_loopback()),
+        client_address: if config.tunnel {
+            ClientAddressSource::CfConnectingIp
+        } else if config.trust_proxy {
+            ClientAddressSource::XForwardedFor
+        } else {
+            ClientAddressSource::Socket
+        },
         tls: tls.is_some(),
         content_security_policy: http::edge::content_security_policy(index.as_deref()),
     };

@@ -83,6 +83,16 @@ async fn built_in_https_serves_with_the_given_certificate() {
     let head = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200") || head.starts_with("http/2 200"), "{head}");
     assert!(head.contains("strict-transport-security: max-age="), "{head}");
+    // The server speaks TLS itself: its cookies are Secure without any proxy header saying so.
+    let sign_in = Command::new("curl")
+        .args(["-sk", "-D", "-", "-o", "/dev/null", "--data-urlencode", &format!("username={USER}"), "--data-urlencode", &format!("password={PASSWORD}")])
+        .arg(server.url("/api/fn/sign_in"))
+        .output()
+        .expect("curl");
+    let head = String::from_utf8_lossy(&sign_in.stdout).to_ascii_lowercase();
+    let cookies: Vec<&str> = head.lines().filter(|l| l.starts_with("set-cookie:")).collect();
+    assert_eq!(cookies.len(), 2, "{head}");
+    assert!(cookies.iter().all(|c| c.trim_end().ends_with("; secure")), "{cookies:?}");
     let plain = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}"]).arg(server.url("/health").replace("https://", "http://")).output().expect("curl");
     assert_ne!(String::from_utf8_lossy(&plain.stdout), "200", "no plain HTTP on the TLS port");
 }

@@ -68,12 +68,12 @@ pub type SharedBackend = Arc<dyn Backend>;
 /// only carry it.
 #[async_trait::async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    /// On success, the `Set-Cookie` value that starts the session.
-    async fn sign_in(&self, username: &str, password: &str, request: &http::request::Parts) -> Result<String, BackendError>;
+    /// On success, the `Set-Cookie` values that start the session (and remember the browser).
+    async fn sign_in(&self, username: &str, password: &str, request: &http::request::Parts) -> Result<Vec<String>, BackendError>;
     /// Ends the request's session on the server; returns the `Set-Cookie` value that clears it.
     async fn sign_out(&self, request: &http::request::Parts) -> String;
     /// Ends every browser session of the account (a lost phone).
-    async fn sign_out_everywhere(&self, request: &http::request::Parts) -> Result<String, BackendError>;
+    async fn sign_out_everywhere(&self, request: &http::request::Parts) -> Result<Vec<String>, BackendError>;
     /// The signed-in user of the request, by cookie or Basic credentials.
     async fn current_user(&self, request: &http::request::Parts) -> Option<String>;
 }

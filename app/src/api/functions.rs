@@ -109,8 +109,8 @@ pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
 pub async fn sign_in(username: String, password: String) -> Result<Me, ServerFnError> {
     use backend_call::*;
     let request = request_parts()?;
-    let cookie = accounts()?.sign_in(&username, &password, &request).await.map_err(fail)?;
-    set_cookie(&cookie);
+    let cookies = accounts()?.sign_in(&username, &password, &request).await.map_err(fail)?;
+    cookies.iter().for_each(|cookie| set_cookie(cookie));
     Ok(Me { username })
 }
 
@@ -129,7 +129,7 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 pub async fn sign_out_everywhere() -> Result<(), ServerFnError> {
     use backend_call::*;
     let request = request_parts()?;
-    let cookie = accounts()?.sign_out_everywhere(&request).await.map_err(fail)?;
-    set_cookie(&cookie);
+    let cookies = accounts()?.sign_out_everywhere(&request).await.map_err(fail)?;
+    cookies.iter().for_each(|cookie| set_cookie(cookie));
     Ok(())
 }

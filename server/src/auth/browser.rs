@@ -1,26 +1,41 @@
 //! The account's sign-ins: HTTP Basic on each request, or a browser session (a random token in an
 //! HttpOnly, SameSite=Strict cookie, Secure over HTTPS; the database keeps only its SHA-256).
-//! Failed passwords are throttled and audited.
+//! Sessions and known browsers are bound to the credentials: a changed user name or password
+//! ends them all. Attempts are throttled before they are checked, argon2 runs a few at a time,
+//! and failures are audited.
 
-use super::credentials::Credentials;
-use super::throttle::SignInThrottle;
+use super::credentials::{Credentials, Digest32, QuickCheck};
+use super::throttle::{Attempter, Reservation, SignInThrottle};
 use crate::runner::now_ms;
 use crate::store::{AuditEntry, Store};
 use app::api::{Accounts, BackendError, Caller};
 use axum::http::{header, request::Parts, HeaderMap};
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
 pub const COOKIE: &str = "cr_session";
+/// Marks a browser that signed in before: it lets that browser try its password on a budget of
+/// its own while strangers are throttled. It signs nothing in by itself, and is only ever sent
+/// to the sign-in call.
+pub const DEVICE_COOKIE: &str = "cr_device";
+const DEVICE_COOKIE_PATH: &str = "/api/fn/sign_in";
+/// Browsers cap a cookie's life at 400 days.
+const DEVICE_LIFETIME: Duration = Duration::from_secs(400 * 86_400);
 
 pub struct AuthService {
     credentials: Credentials,
+    /// A keyed digest of the credentials' identity, stored with each session and known browser.
+    binding: Digest32,
     store: Arc<Store>,
     session_ttl: Duration,
     throttle: SignInThrottle,
+    /// This process serves TLS itself: cookies are always `Secure`.
+    tls: bool,
 }
 
 /// What a request's credentials say.
@@ -31,9 +46,26 @@ pub enum Authenticated {
     Throttled(Duration),
 }
 
+/// The settings of sign-in, fixed at start.
+pub struct AuthSettings {
+    pub session_ttl: Duration,
+    /// Random, kept 0600 in the data directory: the binding stored in the database cannot be
+    /// tested against guessed passwords without it.
+    pub binding_key: [u8; 32],
+    pub tls: bool,
+}
+
 impl AuthService {
-    pub fn new(credentials: Credentials, store: Arc<Store>, session_ttl: Duration) -> Self {
-        Self { credentials, store, session_ttl, throttle: SignInThrottle::default() }
+    pub fn new(credentials: Credentials, store: Arc<Store>, settings: AuthSettings) -> Self {
+        let binding = keyed_digest(&settings.binding_key, &credentials.identity());
+        Self {
+            credentials,
+            binding,
+            store,
+            session_ttl: settings.session_ttl,
+            throttle: SignInThrottle::default(),
+            tls: settings.tls,
+        }
     }
 
     /// Checks the request's session cookie, else its Basic credentials (throttled per address).
@@ -44,31 +76,62 @@ impl AuthService {
         let Some((user, password)) = super::basic::basic_credentials(headers) else {
             return Authenticated::Anonymous;
         };
-        match self.check_password(&user, &password, address, "basic").await {
+        match self.check_password(&user, &password, Attempter::Address(address_or_unknown(address)), address, "basic").await {
             Ok(()) => Authenticated::User(user),
             Err(BackendError::Throttled(_, seconds)) => Authenticated::Throttled(Duration::from_secs(seconds)),
             Err(_) => Authenticated::Anonymous,
         }
     }
 
-    async fn check_password(&self, username: &str, password: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
-        if let Some(address) = address {
-            if let Err(wait) = self.throttle.check(address, Instant::now()) {
-                let seconds = wait.as_secs().max(1);
-                return Err(BackendError::Throttled(format!("Too many failed sign-ins. Try again in {seconds} s."), seconds));
-            }
-        }
-        if self.credentials.verify(username, password).await {
-            if let Some(address) = address {
-                self.throttle.succeeded(address);
-            }
+    /// Reserve an attempt, then verify: argon2 only within the budget and a few at a time.
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        attempter: Attempter,
+        address: Option<IpAddr>,
+        how: &str,
+    ) -> Result<(), BackendError> {
+        let reservation = self.throttle.reserve(attempter, Instant::now()).map_err(throttled)?;
+        let right = match self.credentials.quick_check(username, password) {
+            QuickCheck::Right => true,
+            QuickCheck::Wrong => false,
+            QuickCheck::NeedsHash => match self.credentials.verify_hash(username, password).await {
+                Ok(right) => right,
+                Err(_busy) => {
+                    // Never checked, so it does not count against anyone's budget.
+                    self.throttle.release(reservation);
+                    return Err(BackendError::Throttled("The server is busy checking sign-ins. Try again in a few seconds.".into(), 2));
+                }
+            },
+        };
+        self.settle(reservation, right, username, address, how)
+    }
+
+    fn settle(&self, reservation: Reservation, right: bool, username: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
+        if right {
+            self.throttle.succeeded(reservation);
             return Ok(());
         }
-        if let Some(address) = address {
-            self.throttle.failed(address, Instant::now());
+        let entry = AuditEntry {
+            at: now_ms(),
+            event: "sign_in_failed".into(),
+            client: address.map(|a| a.to_string()),
+            username: Some(self.audit_name(username)),
+            detail: Some(how.to_owned()),
+            ..Default::default()
+        };
+        if let Err(error) = self.store.record_repeated_audit(&entry) {
+            tracing::warn!(%error, "cannot write the audit log");
         }
-        self.audit("sign_in_failed", address, Some(username), Some(how));
         Err(BackendError::Unauthorized("Wrong user name or password.".into()))
+    }
+
+    /// The user name as the audit log keeps it: the account's own name, or only the length of
+    /// anything else (people type passwords into the user field; attackers type megabytes).
+    fn audit_name(&self, typed: &str) -> String {
+        let same: bool = Sha256::digest(typed.as_bytes()).ct_eq(&Sha256::digest(self.username().as_bytes())).into();
+        if same { typed.to_owned() } else { format!("(another name, {} characters)", typed.chars().count()) }
     }
 
     pub fn username(&self) -> &str {
@@ -76,21 +139,34 @@ impl AuthService {
     }
 
     fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
-        let token = cookie_token(headers)?;
-        self.store.auth_session_user(&token_hash(&token), now_ms()).ok().flatten()
+        let token = cookie_value(headers, COOKIE)?;
+        self.store.auth_session_user(&token_hash(&token), &self.binding, now_ms()).ok().flatten()
     }
 
     fn start_session(&self, username: &str, secure: bool) -> Result<String, BackendError> {
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let token = new_token();
         let now = now_ms();
         self.store
-            .insert_auth_session(&token_hash(&token), username, now, now + self.session_ttl.as_millis() as i64)
-            .map_err(|e| {
-                tracing::error!(%e, "cannot store a sign-in session");
-                BackendError::Internal("cannot start a session".into())
-            })?;
+            .insert_auth_session(&token_hash(&token), username, &self.binding, now, now + self.session_ttl.as_millis() as i64)
+            .map_err(internal("cannot start a session"))?;
         let _ = self.store.purge_expired_auth_sessions(now);
-        Ok(cookie(&token, self.session_ttl.as_secs(), secure))
+        Ok(cookie(COOKIE, &token, "/", self.session_ttl.as_secs(), secure))
+    }
+
+    /// The browser's device token, when it names a browser known to these credentials.
+    fn known_device(&self, headers: &HeaderMap) -> Option<Digest32> {
+        let hash = token_hash(&cookie_value(headers, DEVICE_COOKIE)?);
+        self.store.device_known(&hash, &self.binding).ok()?.then_some(hash)
+    }
+
+    fn remember_device(&self, known: Option<Digest32>, secure: bool) -> Result<Option<String>, BackendError> {
+        if let Some(hash) = known {
+            let _ = self.store.touch_device(&hash, now_ms());
+            return Ok(None);
+        }
+        let token = new_token();
+        self.store.insert_device(&token_hash(&token), &self.binding, now_ms()).map_err(internal("cannot remember this browser"))?;
+        Ok(Some(cookie(DEVICE_COOKIE, &token, DEVICE_COOKIE_PATH, DEVICE_LIFETIME.as_secs(), secure)))
     }
 
     pub fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
@@ -106,6 +182,27 @@ impl AuthService {
             tracing::warn!(%error, event, "cannot write the audit log");
         }
     }
+
+    fn secure(&self, headers: &HeaderMap) -> bool {
+        self.tls || is_https(headers)
+    }
+}
+
+fn throttled(wait: Duration) -> BackendError {
+    let seconds = wait.as_secs().max(1);
+    BackendError::Throttled(format!("Too many sign-in attempts. Try again in {seconds} s."), seconds)
+}
+
+fn internal(what: &'static str) -> impl Fn(crate::store::StoreError) -> BackendError {
+    move |error| {
+        tracing::error!(%error, what);
+        BackendError::Internal(what.into())
+    }
+}
+
+/// Requests always carry an address in the server; one without (a test) shares a single budget.
+fn address_or_unknown(address: Option<IpAddr>) -> IpAddr {
+    address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 fn caller_address(request: &Parts) -> Option<IpAddr> {
@@ -114,27 +211,39 @@ fn caller_address(request: &Parts) -> Option<IpAddr> {
 
 #[async_trait::async_trait]
 impl Accounts for AuthService {
-    async fn sign_in(&self, username: &str, password: &str, request: &Parts) -> Result<String, BackendError> {
+    async fn sign_in(&self, username: &str, password: &str, request: &Parts) -> Result<Vec<String>, BackendError> {
         let address = caller_address(request);
-        self.check_password(username, password, address, "form").await?;
-        self.audit("sign_in", address, Some(username), None);
-        self.start_session(username, is_https(&request.headers))
+        let device = self.known_device(&request.headers);
+        let attempter = match device {
+            Some(hash) => Attempter::Device(hash),
+            None => Attempter::Address(address_or_unknown(address)),
+        };
+        self.check_password(username, password, attempter, address, "form").await?;
+        self.audit("sign_in", address, Some(username), device.map(|_| "known browser"));
+        let secure = self.secure(&request.headers);
+        let mut cookies = vec![self.start_session(username, secure)?];
+        cookies.extend(self.remember_device(device, secure)?);
+        Ok(cookies)
     }
 
     async fn sign_out(&self, request: &Parts) -> String {
-        if let Some(token) = cookie_token(&request.headers) {
+        if let Some(token) = cookie_value(&request.headers, COOKIE) {
             if let Err(error) = self.store.delete_auth_session(&token_hash(&token)) {
                 tracing::warn!(%error, "cannot end a sign-in session");
             }
             self.audit("signed_out", caller_address(request), Some(self.username()), None);
         }
-        cookie("", 0, is_https(&request.headers))
+        cookie(COOKIE, "", "/", 0, self.secure(&request.headers))
     }
 
-    async fn sign_out_everywhere(&self, request: &Parts) -> Result<String, BackendError> {
+    /// Ends every session and forgets every known browser (a lost phone must not keep its
+    /// budget of attempts).
+    async fn sign_out_everywhere(&self, request: &Parts) -> Result<Vec<String>, BackendError> {
         let ended = self.store.delete_all_auth_sessions().map_err(|e| BackendError::Internal(e.to_string()))?;
+        self.store.delete_all_devices().map_err(|e| BackendError::Internal(e.to_string()))?;
         self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions")));
-        Ok(cookie("", 0, is_https(&request.headers)))
+        let secure = self.secure(&request.headers);
+        Ok(vec![cookie(COOKIE, "", "/", 0, secure), cookie(DEVICE_COOKIE, "", DEVICE_COOKIE_PATH, 0, secure)])
     }
 
     async fn current_user(&self, request: &Parts) -> Option<String> {
@@ -145,27 +254,28 @@ impl Accounts for AuthService {
     }
 }
 
-fn cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
+fn cookie(name: &str, token: &str, path: &str, max_age_secs: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!("{name}={token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
 pub(super) fn has_session_cookie(headers: &HeaderMap) -> bool {
-    cookie_token(headers).is_some()
+    cookie_value(headers, COOKIE).is_some()
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE && !value.is_empty())
+        .find(|(key, value)| *key == name && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 
-/// Served over HTTPS, directly or behind a tunnel or proxy that says so.
+/// Served over HTTPS behind a tunnel or proxy that says so (the server's own TLS is known
+/// without asking).
 pub fn is_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
@@ -173,8 +283,18 @@ pub fn is_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-fn token_hash(token: &str) -> [u8; 32] {
+fn new_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn token_hash(token: &str) -> Digest32 {
     Sha256::digest(token.as_bytes()).into()
+}
+
+fn keyed_digest(key: &[u8; 32], message: &[u8]) -> Digest32 {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -182,36 +302,42 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    #[test]
-    fn the_cookie_is_http_only_strict_and_secure_over_https() {
-        let plain = cookie("abc", 60, false);
-        assert_eq!(plain, "cr_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60");
-        assert!(cookie("abc", 60, true).ends_with("; Secure"));
-        let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cr_session=tok; b=2"));
-        assert_eq!(cookie_token(&headers), Some("tok".into()));
+    fn service(credentials: Credentials, store: Arc<Store>, tls: bool) -> AuthService {
+        AuthService::new(credentials, store, AuthSettings { session_ttl: Duration::from_secs(60), binding_key: [3; 32], tls })
     }
 
-    fn request_with_cookie(token: Option<&str>) -> Parts {
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_over_https() {
+        let plain = cookie(COOKIE, "abc", "/", 60, false);
+        assert_eq!(plain, "cr_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60");
+        assert!(cookie(COOKIE, "abc", "/", 60, true).ends_with("; Secure"));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cr_session=tok; b=2"));
+        assert_eq!(cookie_value(&headers, COOKIE), Some("tok".into()));
+    }
+
+    fn request_with_cookies(cookies: &[String]) -> Parts {
         let mut builder = axum::http::Request::builder();
-        if let Some(token) = token {
-            builder = builder.header(header::COOKIE, format!("{COOKIE}={token}"));
+        if !cookies.is_empty() {
+            let pairs: Vec<&str> = cookies.iter().filter_map(|c| c.split(';').next()).collect();
+            builder = builder.header(header::COOKIE, pairs.join("; "));
         }
         builder.body(()).expect("request").into_parts().0
     }
 
-    fn token_of(set_cookie: &str) -> String {
-        set_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("token")
+    fn session_cookie(cookies: &[String]) -> Vec<String> {
+        cookies.iter().filter(|c| c.starts_with(COOKIE)).cloned().collect()
     }
 
     #[tokio::test]
     async fn a_signed_in_cookie_is_accepted_until_sign_out() {
         let store = Arc::new(Store::in_memory().expect("store"));
-        let auth = AuthService::new(Credentials::plain("me", "pw"), store.clone(), Duration::from_secs(60));
-        let anonymous = request_with_cookie(None);
+        let auth = service(Credentials::plain("me", "pw"), store.clone(), false);
+        let anonymous = request_with_cookies(&[]);
         assert!(auth.sign_in("me", "nope", &anonymous).await.is_err());
-        let token = token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("signed in"));
-        let signed = request_with_cookie(Some(&token));
+        let cookies = auth.sign_in("me", "pw", &anonymous).await.expect("signed in");
+        assert_eq!(cookies.len(), 2, "a session and a device cookie: {cookies:?}");
+        let signed = request_with_cookies(&session_cookie(&cookies));
         assert_eq!(auth.current_user(&signed).await, Some("me".into()));
         assert!(auth.sign_out(&signed).await.contains("Max-Age=0"));
         assert_eq!(auth.current_user(&signed).await, None, "the session ended on the server");
@@ -222,12 +348,60 @@ mod tests {
     #[tokio::test]
     async fn sign_out_everywhere_ends_every_session() {
         let store = Arc::new(Store::in_memory().expect("store"));
-        let auth = AuthService::new(Credentials::plain("me", "pw"), store, Duration::from_secs(60));
-        let anonymous = request_with_cookie(None);
-        let phone = request_with_cookie(Some(&token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("in"))));
-        let laptop = request_with_cookie(Some(&token_of(&auth.sign_in("me", "pw", &anonymous).await.expect("in"))));
+        let auth = service(Credentials::plain("me", "pw"), store, false);
+        let anonymous = request_with_cookies(&[]);
+        let phone = request_with_cookies(&auth.sign_in("me", "pw", &anonymous).await.expect("in"));
+        let laptop = request_with_cookies(&auth.sign_in("me", "pw", &anonymous).await.expect("in"));
         auth.sign_out_everywhere(&laptop).await.expect("signed out");
         assert_eq!(auth.current_user(&phone).await, None);
         assert_eq!(auth.current_user(&laptop).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_credential_change_ends_sessions_and_forgets_browsers() {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let before = service(Credentials::plain("me", "old"), store.clone(), false);
+        let cookies = before.sign_in("me", "old", &request_with_cookies(&[])).await.expect("in");
+        let browser = request_with_cookies(&cookies);
+        assert_eq!(before.current_user(&browser).await, Some("me".into()));
+        for changed in [Credentials::plain("me", "new"), Credentials::plain("me2", "old")] {
+            let after = service(changed, store.clone(), false);
+            assert_eq!(after.current_user(&browser).await, None, "the old cookie is dead");
+            assert!(after.known_device(&browser.headers).is_none(), "the old device token is unknown");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_known_browser_signs_in_while_its_address_is_throttled() {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let auth = service(Credentials::plain("me", "pw"), store, false);
+        let cookies = auth.sign_in("me", "pw", &request_with_cookies(&[])).await.expect("in");
+        let device: Vec<String> = cookies.iter().filter(|c| c.starts_with(DEVICE_COOKIE)).cloned().collect();
+        assert!(device[0].contains("Path=/api/fn/sign_in") && device[0].contains("HttpOnly"), "{device:?}");
+        let stranger = request_with_cookies(&[]);
+        for _ in 0..6 {
+            let _ = auth.sign_in("me", "guess", &stranger).await;
+        }
+        assert!(matches!(auth.sign_in("me", "pw", &stranger).await, Err(BackendError::Throttled(..))), "the address is throttled");
+        let cookies = auth.sign_in("me", "pw", &request_with_cookies(&device)).await.expect("the known browser gets in");
+        assert_eq!(cookies.len(), 1, "its device token is kept, only a session is added");
+    }
+
+    #[tokio::test]
+    async fn cookies_are_secure_whenever_this_server_speaks_tls() {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let auth = service(Credentials::plain("me", "pw"), store, true);
+        let cookies = auth.sign_in("me", "pw", &request_with_cookies(&[])).await.expect("in");
+        assert!(cookies.iter().all(|c| c.ends_with("; Secure")), "{cookies:?}");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_user_name_is_audited_by_its_length_only() {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let auth = service(Credentials::plain("me", "pw"), store.clone(), false);
+        let _ = auth.sign_in("hunter2\u{1b}[31m", "pw", &request_with_cookies(&[])).await;
+        let _ = auth.sign_in("me", "nope", &request_with_cookies(&[])).await;
+        let names: Vec<Option<String>> = store.recent_audit(10).expect("audit").into_iter().map(|e| e.username).collect();
+        assert_eq!(names, [Some("me".to_owned()), Some("(another name, 12 characters)".to_owned())]);
     }
 }

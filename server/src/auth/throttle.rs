@@ -1,11 +1,13 @@
-//! Failed sign-ins are throttled per client address and globally, in the spirit of code-server:
-//! a few per minute and a couple of dozen per hour per address. Past the global budget (a
-//! distributed guess), an address that already failed is refused outright, while an address
-//! with no recent failure still gets its try: the owner, signing in from elsewhere, is never
-//! locked out by someone else's attack.
+//! Sign-in attempts are budgeted before any password is checked, in the spirit of code-server:
+//! a few a minute and a couple of dozen an hour per client address, and a hard cap on attempts
+//! from all addresses together per hour, whatever the address (a distributed guess cannot buy
+//! more checks by rotating addresses). A browser that signed in before carries a device token and
+//! has a budget of its own, outside the address and global budgets: the owner's phone signs in
+//! even while strangers have used up every other budget.
 //!
-//! A throttled attempt is refused before its password is checked, so guessing also costs the
-//! server nothing.
+//! An attempt is counted when it is reserved, before its password is verified, so concurrent
+//! guesses cannot all slip in before the first one fails. A right password releases its
+//! reservation and clears its key's record.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -14,12 +16,27 @@ use std::time::{Duration, Instant};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
-pub const PER_ADDRESS_PER_MINUTE: usize = 5;
-pub const PER_ADDRESS_PER_HOUR: usize = 20;
+pub const PER_KEY_PER_MINUTE: usize = 5;
+pub const PER_KEY_PER_HOUR: usize = 20;
+/// Attempts per hour from all addresses together (device tokens have their own budgets).
 pub const GLOBAL_PER_HOUR: usize = 100;
-/// Addresses remembered at most (oldest forgotten first), so a flood of addresses cannot grow
-/// memory without bound.
-const MAX_ADDRESSES: usize = 10_000;
+/// Keys remembered at most (oldest forgotten first), so a flood of addresses cannot grow memory
+/// without bound. Forgetting one only forgets its own budget: the global cap still holds.
+const MAX_KEYS: usize = 10_000;
+
+/// Who is trying: a client address, or a browser known by its device token (its SHA-256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Attempter {
+    Address(IpAddr),
+    Device([u8; 32]),
+}
+
+/// A counted attempt, to be released if its password turns out right or it is never checked.
+#[must_use]
+pub struct Reservation {
+    key: Attempter,
+    at: Instant,
+}
 
 #[derive(Default)]
 pub struct SignInThrottle {
@@ -28,63 +45,87 @@ pub struct SignInThrottle {
 
 #[derive(Default)]
 struct State {
-    per_address: HashMap<IpAddr, VecDeque<Instant>>,
+    per_key: HashMap<Attempter, VecDeque<Instant>>,
     global: VecDeque<Instant>,
 }
 
 impl SignInThrottle {
-    /// `Err(retry_after)` when this address must wait before trying again.
-    pub fn check(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
-        let Ok(mut state) = self.state.lock() else { return Ok(()) };
+    /// Counts an attempt by `key`, or `Err(retry_after)` when its budget (or the global one) is
+    /// spent.
+    pub fn reserve(&self, key: Attempter, now: Instant) -> Result<Reservation, Duration> {
+        // A poisoned lock refuses: failing closed is the safe way for a sign-in throttle.
+        let Ok(mut state) = self.state.lock() else { return Err(MINUTE) };
         state.prune(now);
-        let failures = state.per_address.get(&address);
-        if let Some(failures) = failures {
-            let in_minute: Vec<&Instant> = failures.iter().filter(|t| now.duration_since(**t) < MINUTE).collect();
-            if in_minute.len() >= PER_ADDRESS_PER_MINUTE {
-                return Err(MINUTE.saturating_sub(now.duration_since(*in_minute[0])).max(Duration::from_secs(1)));
+        if let Some(attempts) = state.per_key.get(&key) {
+            let in_minute: Vec<&Instant> = attempts.iter().filter(|t| now.duration_since(**t) < MINUTE).collect();
+            if in_minute.len() >= PER_KEY_PER_MINUTE {
+                return Err(wait_until(*in_minute[0] + MINUTE, now));
             }
-            if failures.len() >= PER_ADDRESS_PER_HOUR {
-                return Err(HOUR.saturating_sub(now.duration_since(failures[0])).max(Duration::from_secs(1)));
+            if attempts.len() >= PER_KEY_PER_HOUR {
+                return Err(wait_until(attempts[0] + HOUR, now));
             }
         }
-        if state.global.len() >= GLOBAL_PER_HOUR && failures.is_some_and(|f| !f.is_empty()) {
-            return Err(HOUR.saturating_sub(now.duration_since(state.global[0])).max(Duration::from_secs(1)));
+        let counts_globally = matches!(key, Attempter::Address(_));
+        if counts_globally && state.global.len() >= GLOBAL_PER_HOUR {
+            return Err(wait_until(state.global[0] + HOUR, now));
         }
-        Ok(())
-    }
-
-    pub fn failed(&self, address: IpAddr, now: Instant) {
-        let Ok(mut state) = self.state.lock() else { return };
-        state.prune(now);
-        if !state.per_address.contains_key(&address) && state.per_address.len() >= MAX_ADDRESSES {
-            let oldest = state.per_address.iter().min_by_key(|(_, f)| f.back().copied()).map(|(a, _)| *a);
+        if !state.per_key.contains_key(&key) && state.per_key.len() >= MAX_KEYS {
+            let oldest = state.per_key.iter().min_by_key(|(_, a)| a.back().copied()).map(|(k, _)| *k);
             if let Some(oldest) = oldest {
-                state.per_address.remove(&oldest);
+                state.per_key.remove(&oldest);
             }
         }
-        state.per_address.entry(address).or_default().push_back(now);
-        state.global.push_back(now);
+        state.per_key.entry(key).or_default().push_back(now);
+        if counts_globally {
+            state.global.push_back(now);
+        }
+        Ok(Reservation { key, at: now })
     }
 
-    /// A right password clears its address's record.
-    pub fn succeeded(&self, address: IpAddr) {
-        if let Ok(mut state) = self.state.lock() {
-            state.per_address.remove(&address);
+    /// The attempt was never checked (the server was too busy): it does not count.
+    pub fn release(&self, reservation: Reservation) {
+        let Ok(mut state) = self.state.lock() else { return };
+        if let Some(attempts) = state.per_key.get_mut(&reservation.key) {
+            remove_one(attempts, reservation.at);
         }
+        state.forget_global(&reservation);
+    }
+
+    /// A right password: its key's record is cleared and the attempt does not count.
+    pub fn succeeded(&self, reservation: Reservation) {
+        let Ok(mut state) = self.state.lock() else { return };
+        state.per_key.remove(&reservation.key);
+        state.forget_global(&reservation);
+    }
+}
+
+fn wait_until(when: Instant, now: Instant) -> Duration {
+    when.saturating_duration_since(now).max(Duration::from_secs(1))
+}
+
+fn remove_one(times: &mut VecDeque<Instant>, at: Instant) {
+    if let Some(position) = times.iter().rposition(|t| *t == at) {
+        times.remove(position);
     }
 }
 
 impl State {
+    fn forget_global(&mut self, reservation: &Reservation) {
+        if matches!(reservation.key, Attempter::Address(_)) {
+            remove_one(&mut self.global, reservation.at);
+        }
+    }
+
     fn prune(&mut self, now: Instant) {
         let fresh = |t: &Instant| now.duration_since(*t) < HOUR;
         while self.global.front().is_some_and(|t| !fresh(t)) {
             self.global.pop_front();
         }
-        self.per_address.retain(|_, failures| {
-            while failures.front().is_some_and(|t| !fresh(t)) {
-                failures.pop_front();
+        self.per_key.retain(|_, attempts| {
+            while attempts.front().is_some_and(|t| !fresh(t)) {
+                attempts.pop_front();
             }
-            !failures.is_empty()
+            !attempts.is_empty()
         });
     }
 }
@@ -93,48 +134,74 @@ impl State {
 mod tests {
     use super::*;
 
-    fn ip(last: u8) -> IpAddr {
-        IpAddr::from([10, 0, 0, last])
+    fn ip(last: u8) -> Attempter {
+        Attempter::Address(IpAddr::from([10, 0, 0, last]))
     }
 
     #[test]
-    fn a_few_failures_a_minute_then_a_wait() {
+    fn a_few_attempts_a_minute_then_a_wait() {
         let throttle = SignInThrottle::default();
         let start = Instant::now();
-        for _ in 0..PER_ADDRESS_PER_MINUTE {
-            assert!(throttle.check(ip(1), start).is_ok());
-            throttle.failed(ip(1), start);
+        for _ in 0..PER_KEY_PER_MINUTE {
+            let _failed = throttle.reserve(ip(1), start).expect("allowed");
         }
-        let wait = throttle.check(ip(1), start).expect_err("throttled");
+        let wait = throttle.reserve(ip(1), start).err().expect("throttled");
         assert!(wait <= MINUTE && wait >= Duration::from_secs(59), "{wait:?}");
-        assert!(throttle.check(ip(2), start).is_ok(), "another address is not affected");
-        assert!(throttle.check(ip(1), start + MINUTE).is_ok(), "a minute later it may try again");
+        assert!(throttle.reserve(ip(2), start).is_ok(), "another address is not affected");
+        assert!(throttle.reserve(ip(1), start + MINUTE).is_ok(), "a minute later it may try again");
+    }
+
+    #[test]
+    fn concurrent_attempts_are_counted_before_any_is_checked() {
+        let throttle = SignInThrottle::default();
+        let now = Instant::now();
+        // Nothing is released: these are all in flight at once.
+        let held: Vec<Reservation> = (0..100).filter_map(|_| throttle.reserve(ip(1), now).ok()).collect();
+        assert_eq!(held.len(), PER_KEY_PER_MINUTE);
     }
 
     #[test]
     fn a_couple_dozen_an_hour_per_address() {
         let throttle = SignInThrottle::default();
         let start = Instant::now();
-        for n in 0..PER_ADDRESS_PER_HOUR {
-            let at = start + MINUTE * (n as u32 / PER_ADDRESS_PER_MINUTE as u32) + Duration::from_secs(n as u64);
-            assert!(throttle.check(ip(1), at).is_ok(), "attempt {n}");
-            throttle.failed(ip(1), at);
+        for n in 0..PER_KEY_PER_HOUR {
+            let at = start + MINUTE * (n as u32 / PER_KEY_PER_MINUTE as u32) + Duration::from_secs(n as u64);
+            assert!(throttle.reserve(ip(1), at).is_ok(), "attempt {n}");
         }
-        assert!(throttle.check(ip(1), start + MINUTE * 10).is_err());
-        assert!(throttle.check(ip(1), start + HOUR + MINUTE * 5).is_ok());
+        assert!(throttle.reserve(ip(1), start + MINUTE * 10).is_err());
+        assert!(throttle.reserve(ip(1), start + HOUR + MINUTE * 5).is_ok());
     }
 
     #[test]
-    fn past_the_global_budget_only_clean_addresses_may_try() {
+    fn the_global_budget_is_a_hard_cap_whatever_the_address_but_known_devices_still_try() {
         let throttle = SignInThrottle::default();
         let now = Instant::now();
-        for n in 0..GLOBAL_PER_HOUR {
-            throttle.failed(IpAddr::from([10, 1, (n / 256) as u8, (n % 256) as u8]), now);
+        let mut checked = 0;
+        for n in 0..700u32 {
+            let address = Attempter::Address(IpAddr::from([10, 1, (n / 256) as u8, (n % 256) as u8]));
+            if throttle.reserve(address, now).is_ok() {
+                checked += 1;
+            }
         }
-        assert!(throttle.check(IpAddr::from([10, 1, 0, 7]), now).is_err(), "a guessing address waits");
-        assert!(throttle.check(ip(200), now).is_ok(), "the owner from a clean address still signs in");
-        throttle.failed(ip(1), now);
-        throttle.succeeded(ip(1));
-        assert!(throttle.check(ip(1), now).is_ok(), "success clears the record");
+        assert_eq!(checked, GLOBAL_PER_HOUR, "rotating addresses buys no more checks");
+        assert!(throttle.reserve(ip(200), now).is_err(), "a fresh address waits too");
+        let device = Attempter::Device([9; 32]);
+        let reservation = throttle.reserve(device, now).expect("a known browser has its own budget");
+        throttle.succeeded(reservation);
+        assert!(throttle.reserve(ip(200), now + HOUR).is_ok(), "an hour later addresses may try again");
+    }
+
+    #[test]
+    fn success_and_release_give_the_attempt_back() {
+        let throttle = SignInThrottle::default();
+        let now = Instant::now();
+        for _ in 0..PER_KEY_PER_MINUTE - 1 {
+            let _ = throttle.reserve(ip(1), now).expect("allowed");
+        }
+        throttle.succeeded(throttle.reserve(ip(1), now).expect("allowed"));
+        for _ in 0..PER_KEY_PER_MINUTE {
+            throttle.release(throttle.reserve(ip(1), now).expect("record was cleared, releases give back"));
+        }
+        assert!(throttle.reserve(ip(1), now).is_ok());
     }
 }

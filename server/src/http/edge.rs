@@ -16,8 +16,8 @@ use std::sync::Arc;
 /// Settings of the edge, fixed at start.
 #[derive(Clone, Debug)]
 pub struct EdgePolicy {
-    /// Believe `CF-Connecting-IP` / `X-Forwarded-For` (only behind a tunnel or proxy you run).
-    pub trust_proxy: bool,
+    /// Where the client's address comes from.
+    pub client_address: ClientAddressSource,
     /// Served over TLS by this process.
     pub tls: bool,
     pub content_security_policy: HeaderValue,
@@ -33,20 +33,52 @@ pub async fn refuse_large_bodies(request: Request, next: Next) -> Result<Respons
     Ok(next.run(request).await)
 }
 
-/// Records the caller's address: the socket's, or the proxy's word for it when trusted.
+/// Where the client's address is read. A header is believed only from the one proxy that sets
+/// it, and only when that proxy connects from this machine (loopback): anyone else could write
+/// any address into it and buy a fresh sign-in budget with each request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAddressSource {
+    /// The socket's peer.
+    Socket,
+    /// `CF-Connecting-IP`, which cloudflared passes on from Cloudflare's edge (`--tunnel`).
+    CfConnectingIp,
+    /// The right-most address of `X-Forwarded-For` that is not a proxy on this machine: the one
+    /// the nearest proxy appended (`--trust-proxy`). Entries left of it are the client's word.
+    XForwardedFor,
+}
+
+/// Records the caller's address: the socket's, or the configured proxy's word for it.
 pub async fn caller_address(State(policy): State<Arc<EdgePolicy>>, mut request: Request, next: Next) -> Response {
     let socket = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    let forwarded = policy.trust_proxy.then(|| forwarded_address(request.headers())).flatten();
-    request.extensions_mut().insert(Caller { address: forwarded.or(socket), username: None });
+    let address = socket.map(|peer| match peer.is_loopback() {
+        true => forwarded_address(policy.client_address, request.headers()).unwrap_or(peer),
+        false => peer,
+    });
+    request.extensions_mut().insert(Caller { address, username: None });
     next.run(request).await
 }
 
-fn forwarded_address(headers: &HeaderMap) -> Option<IpAddr> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    header("cf-connecting-ip")
-        .and_then(|v| v.trim().parse().ok())
-        // The client is the first address of X-Forwarded-For.
-        .or_else(|| header("x-forwarded-for")?.split(',').next()?.trim().parse().ok())
+fn forwarded_address(source: ClientAddressSource, headers: &HeaderMap) -> Option<IpAddr> {
+    match source {
+        ClientAddressSource::Socket => None,
+        ClientAddressSource::CfConnectingIp => headers.get("cf-connecting-ip")?.to_str().ok()?.trim().parse().ok(),
+        ClientAddressSource::XForwardedFor => {
+            let hops: Vec<&str> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .collect();
+            for hop in hops.iter().rev() {
+                let address: IpAddr = hop.parse().ok()?;
+                if !address.is_loopback() {
+                    return Some(address);
+                }
+            }
+            None
+        }
+    }
 }
 
 /// Writes (anything but GET/HEAD/OPTIONS) that a browser sends from another site are refused
@@ -189,11 +221,20 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_addresses_take_the_client_end() {
+    fn only_the_configured_proxy_header_is_read_and_only_its_own_hop() {
+        use ClientAddressSource::*;
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7, 10.0.0.1"));
-        assert_eq!(forwarded_address(&headers), Some(IpAddr::from([203, 0, 113, 7])));
+        // A client wrote the first entry; the proxy appended the last.
+        headers.insert("x-forwarded-for", HeaderValue::from_static("10.9.9.9, 203.0.113.7"));
         headers.insert("cf-connecting-ip", HeaderValue::from_static("198.51.100.2"));
-        assert_eq!(forwarded_address(&headers), Some(IpAddr::from([198, 51, 100, 2])));
+        assert_eq!(forwarded_address(XForwardedFor, &headers), Some(IpAddr::from([203, 0, 113, 7])));
+        assert_eq!(forwarded_address(CfConnectingIp, &headers), Some(IpAddr::from([198, 51, 100, 2])));
+        assert_eq!(forwarded_address(Socket, &headers), None);
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 203.0.113.7, 127.0.0.1"));
+        assert_eq!(forwarded_address(XForwardedFor, &headers), Some(IpAddr::from([203, 0, 113, 7])), "a local proxy hop is skipped");
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, junk"));
+        assert_eq!(forwarded_address(XForwardedFor, &headers), None, "a hop that does not parse ends the walk");
+        headers.remove("cf-connecting-ip");
+        assert_eq!(forwarded_address(CfConnectingIp, &headers), None, "no fallback to another header");
     }
 }

@@ -80,6 +80,7 @@ async fn start_and_follow(inner: &Inner, task: &TaskRecord, control: &super::con
     command
         .args(invocation.args())
         .current_dir(&cli.project)
+        .env_clear()
         .envs(cli.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(files.0)

@@ -44,7 +44,7 @@ pub struct CliSettings {
     pub bin: PathBuf,
     /// The canonical project directory: the CLI's cwd.
     pub project: PathBuf,
-    /// Extra environment for the CLI (e.g. `CLAUDE_CONFIG_DIR`).
+    /// The CLI's whole environment (see `claude::environment`): nothing else is inherited.
     pub env: Vec<(OsString, OsString)>,
 }
 
@@ -280,7 +280,7 @@ impl Runner {
             username: caller.username.clone(),
             session_id: Some(session_id.to_string()),
             task_id: Some(task_id.to_string()),
-            detail: None,
+            ..Default::default()
         };
         if let Err(error) = self.inner.store.append_audit(&entry) {
             tracing::warn!(%error, event, "cannot write the audit log");

@@ -4,7 +4,7 @@ use super::{Store, StoreError};
 use rusqlite::params;
 use serde::Serialize;
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AuditEntry {
     pub at: i64,
     pub event: String,
@@ -13,21 +13,80 @@ pub struct AuditEntry {
     pub session_id: Option<String>,
     pub task_id: Option<String>,
     pub detail: Option<String>,
+    /// How many times it happened (repeated sign-in failures share one entry).
+    pub count: u32,
+    /// The latest time, when it happened more than once.
+    pub last_at: Option<i64>,
+}
+
+impl Default for AuditEntry {
+    fn default() -> Self {
+        Self { at: 0, event: String::new(), client: None, username: None, session_id: None, task_id: None, detail: None, count: 1, last_at: None }
+    }
+}
+
+/// Every text field is cut to this many characters before it is stored: nothing a client sends
+/// can make an entry large.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Repeats of one failure from one client within this window add to one entry.
+const REPEAT_WINDOW_MS: i64 = 3_600_000;
+
+/// A field as stored: control characters (escape sequences that would rewrite a terminal showing
+/// the log) written out as `\u{..}`, and at most `MAX_FIELD_CHARS` characters.
+fn clean(field: &Option<String>) -> Option<String> {
+    let field = field.as_ref()?;
+    let mut out = String::with_capacity(field.len().min(MAX_FIELD_CHARS * 4));
+    let mut length = 0;
+    for c in field.chars() {
+        let piece: String = if c.is_control() { c.escape_unicode().collect() } else { c.to_string() };
+        length += piece.chars().count();
+        if length > MAX_FIELD_CHARS {
+            out.push('…');
+            break;
+        }
+        out.push_str(&piece);
+    }
+    Some(out)
 }
 
 impl Store {
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.conn()?.execute(
             "INSERT INTO audit (at, event, client, username, session_id, task_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![entry.at, entry.event, entry.client, entry.username, entry.session_id, entry.task_id, entry.detail],
+            params![
+                entry.at,
+                clean(&Some(entry.event.clone())),
+                clean(&entry.client),
+                clean(&entry.username),
+                clean(&entry.session_id),
+                clean(&entry.task_id),
+                clean(&entry.detail)
+            ],
         )?;
+        Ok(())
+    }
+
+    /// Like `append_audit`, but a repeat of the same event by the same client, user name and
+    /// detail within the hour adds to the existing entry's count instead of a new row.
+    pub fn record_repeated_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let (event, client, username, detail) = (clean(&Some(entry.event.clone())), clean(&entry.client), clean(&entry.username), clean(&entry.detail));
+        let updated = self.conn()?.execute(
+            "UPDATE audit SET count = count + 1, last_at = ?1 WHERE id = (
+                SELECT id FROM audit WHERE event = ?2 AND client IS ?3 AND username IS ?4 AND detail IS ?5 AND at > ?6
+                ORDER BY id DESC LIMIT 1)",
+            params![entry.at, event, client, username, detail, entry.at - REPEAT_WINDOW_MS],
+        )?;
+        if updated == 0 {
+            self.append_audit(entry)?;
+        }
         Ok(())
     }
 
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = self.conn()?;
         let mut statement = conn.prepare_cached(
-            "SELECT at, event, client, username, session_id, task_id, detail FROM audit ORDER BY at DESC, id DESC LIMIT ?1",
+            "SELECT at, event, client, username, session_id, task_id, detail, count, last_at FROM audit
+             ORDER BY COALESCE(last_at, at) DESC, id DESC LIMIT ?1",
         )?;
         let rows = statement.query_map([limit as i64], |row| {
             Ok(AuditEntry {
@@ -38,13 +97,15 @@ impl Store {
                 session_id: row.get(4)?,
                 task_id: row.get(5)?,
                 detail: row.get(6)?,
+                count: row.get(7)?,
+                last_at: row.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn purge_audit_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute("DELETE FROM audit WHERE at < ?1", [before])?)
+        Ok(self.conn()?.execute("DELETE FROM audit WHERE COALESCE(last_at, at) < ?1", [before])?)
     }
 }
 
@@ -61,6 +122,30 @@ mod tests {
         let entries = store.recent_audit(10)?;
         assert_eq!(entries.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["task_submitted", "sign_in"]);
         assert_eq!(store.purge_audit_before(2)?, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn repeated_failures_share_one_entry_and_fields_are_cut_and_escaped() -> Result<(), StoreError> {
+        let store = Store::in_memory()?;
+        let failure = |at, client: &str| AuditEntry {
+            at,
+            event: "sign_in_failed".into(),
+            client: Some(client.into()),
+            username: Some("x\u{1b}[2J".repeat(100_000)),
+            detail: Some("form".into()),
+            ..Default::default()
+        };
+        for at in 0..1000 {
+            store.record_repeated_audit(&failure(at, "203.0.113.1"))?;
+        }
+        store.record_repeated_audit(&failure(1000, "203.0.113.2"))?;
+        let entries = store.recent_audit(10)?;
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[1].count, entries[1].last_at), (1000, Some(999)));
+        let name = entries[0].username.clone().unwrap_or_default();
+        assert!(name.chars().count() <= MAX_FIELD_CHARS + 1 && name.starts_with("x\\u{1b}[2J"), "{name}");
+        assert!(!name.contains('\u{1b}'));
         Ok(())
     }
 }

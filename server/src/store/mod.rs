@@ -6,6 +6,7 @@
 
 mod audit;
 mod auth_sessions;
+mod devices;
 mod tasks;
 
 pub use audit::AuditEntry;
@@ -71,7 +72,11 @@ fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// Columns added since the first schema, each also declared in `schema.sql` for new databases.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("auth_sessions", "binding", "BLOB"),
+    ("audit", "count", "INTEGER NOT NULL DEFAULT 1"),
+    ("audit", "last_at", "INTEGER"),
+];
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, StoreError> {
     let mut statement = conn.prepare(&format!("PRAGMA table_info({table})"))?;

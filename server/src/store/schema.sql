@@ -26,15 +26,27 @@ CREATE TABLE IF NOT EXISTS task_events (
 ) WITHOUT ROWID;
 
 -- Browser sign-ins. Only the SHA-256 of the cookie's token is stored: a copy of the database
--- cannot be replayed as a cookie.
+-- cannot be replayed as a cookie. `binding` is a keyed digest of the credentials the session was
+-- started with: after a change of user name or password no old session matches.
 CREATE TABLE IF NOT EXISTS auth_sessions (
     token_hash  BLOB PRIMARY KEY,
     username    TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
-    expires_at  INTEGER NOT NULL
+    expires_at  INTEGER NOT NULL,
+    binding     BLOB
 ) WITHOUT ROWID;
 
--- Who did what, from where: sign-ins and task submits, cancels and deletes.
+-- Browsers that signed in before (their device token's SHA-256): they may try a password on a
+-- budget of their own while strangers are throttled. Bound to the credentials like sessions.
+CREATE TABLE IF NOT EXISTS known_devices (
+    token_hash   BLOB PRIMARY KEY,
+    binding      BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Who did what, from where: sign-ins and task submits, cancels and deletes. Repeated failures
+-- from one client are one row with a count (`at` the first, `last_at` the latest).
 CREATE TABLE IF NOT EXISTS audit (
     id          INTEGER PRIMARY KEY,
     at          INTEGER NOT NULL,      -- ms since the Unix epoch
@@ -43,6 +55,8 @@ CREATE TABLE IF NOT EXISTS audit (
     username    TEXT,
     session_id  TEXT,
     task_id     TEXT,
-    detail      TEXT
+    detail      TEXT,
+    count       INTEGER NOT NULL DEFAULT 1,
+    last_at     INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
