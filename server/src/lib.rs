@@ -184,11 +184,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     served.map_err(StartError::Serve)
 }
 
+/// The data directory and the CLI's output folder in it, 0700 (also when an earlier version made
+/// them with the umask's modes). Its files are made 0600 by whoever writes them.
 fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
     use std::os::unix::fs::PermissionsExt;
-    let fail = |source| StartError::DataDir { path: dir.to_path_buf(), source };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)
+    for folder in [dir.to_path_buf(), dir.join("spool")] {
+        let fail = |source| StartError::DataDir { path: folder.clone(), source };
+        std::fs::create_dir_all(&folder).map_err(fail)?;
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+    }
+    Ok(())
 }
 
 fn announce_credentials(credentials: &Credentials, source: &PasswordSource, data_dir: &Path) {

@@ -42,11 +42,18 @@ impl CliProbe {
         Self { bin, last: Mutex::new((Arc::new(status), Instant::now())) }
     }
 
-    /// `/health` asks on every call: the answer is shared, not rebuilt.
+    /// `/health` asks on every call: the answer is shared, not rebuilt. A CLI found before is
+    /// looked at again (one `stat`) each time, so a deleted CLI is reported at once.
     pub async fn status(&self) -> Arc<CliStatus> {
         let known = self.last.lock().ok().map(|last| (last.0.clone(), !last.0.found && last.1.elapsed() > RETRY_MISSING));
         if let Some((status, false)) = known {
-            return status;
+            let gone = match &status.path {
+                Some(path) if status.found => !tokio::fs::try_exists(path).await.unwrap_or(false),
+                _ => false,
+            };
+            if !gone {
+                return status;
+            }
         }
         let fresh = Arc::new(probe(&self.bin).await);
         if let Ok(mut last) = self.last.lock() {

@@ -236,3 +236,48 @@ async fn the_cli_and_its_tools_never_see_the_servers_secrets() {
     assert_eq!(seen["ANTHROPIC_API_KEY"], "the-cli-needs-this", "the CLI's own settings pass");
     assert!(seen.get("PATH").is_some() && seen.get("CLAUDE_CONFIG_DIR").is_some());
 }
+
+#[tokio::test]
+async fn health_tells_strangers_only_what_a_monitor_needs_and_notices_a_deleted_cli() {
+    let dirs = Dirs::new();
+    let cli = dirs.root.path().join("claude");
+    std::fs::copy(fake_claude(), &cli).expect("copy the CLI");
+    let server = Server::launch(&dirs, &cli, &[], &[]);
+    let (code, public) = support::read(reqwest::get(server.url("/health")).await.expect("GET")).await;
+    assert_eq!(code, 200);
+    assert_eq!((public["status"].as_str(), public["cli"]["found"].as_bool()), (Some("ok"), Some(true)), "{public}");
+    let text = public.to_string();
+    for private in [dirs.root.path().to_str().expect("utf-8"), "running_tasks", "path", "2.1.197"] {
+        assert!(!text.contains(private), "{private:?} in {text}");
+    }
+    let (_, signed_in) = server.get("/health").await;
+    assert!(signed_in["cli"]["path"].is_string() && signed_in["running_tasks"].is_number(), "{signed_in}");
+
+    std::fs::remove_file(&cli).expect("delete the CLI");
+    let (_, after) = support::read(reqwest::get(server.url("/health")).await.expect("GET")).await;
+    assert_eq!(after["cli"]["found"], false, "{after}");
+}
+
+#[tokio::test]
+async fn out_of_range_resume_points_and_bad_query_strings_get_json_errors() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "one line or two").await;
+    server.wait_finished(&session, &task, LONG).await;
+    let events = format!("/api/sessions/{session}/tasks/{task}/events");
+    let (code, all) = server.get(&format!("{events}?after=0")).await;
+    assert_eq!(code, 200);
+    assert!(!all["events"].as_array().expect("events").is_empty());
+    for query in ["?after=9223372036854775808", "?after=18446744073709551615", "?after=-1", "?after=abc"] {
+        let (code, body) = server.get(&format!("{events}{query}")).await;
+        assert_eq!(code, 400, "{query}: {body}");
+        assert!(body["error"].is_string(), "{query}: a JSON error, got {body}");
+    }
+    let response = server.http.get(server.url(&events)).basic_auth(USER, Some(PASSWORD)).header("last-event-id", "9223372036854775808").send().await.expect("GET");
+    assert_eq!(response.status(), 400, "a replay of everything is not what a huge Last-Event-ID asks for");
+    for path in ["/api/sessions?limit=lots", "/api/audit?limit=-5"] {
+        let (code, body) = server.get(path).await;
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+}

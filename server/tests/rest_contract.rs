@@ -17,7 +17,8 @@ async fn the_original_curl_flow_submits_polls_and_cleans_up() {
     assert_eq!(code, 200);
     assert_eq!(health["status"], "ok");
     assert_eq!(health["cli"]["found"], true);
-    assert_eq!(health["cli"]["version"], "2.1.197");
+    let (_, health) = server.get("/health").await;
+    assert_eq!(health["cli"]["version"], "2.1.197", "signed in, the details: {health}");
 
     let (code, submitted) = server.post_json("/api/sessions/new/chat", &json!({"message": "Hello Claude"})).await;
     assert_eq!(code, 200);

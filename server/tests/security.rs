@@ -221,17 +221,29 @@ async fn every_response_carries_the_security_headers() {
 async fn the_data_directory_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dirs = Dirs::new();
+    // An earlier version left its output folder with the umask's mode.
+    std::fs::create_dir_all(dirs.data().join("spool")).expect("spool");
+    std::fs::set_permissions(dirs.data().join("spool"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let server = Server::start(&dirs);
-    let (task, session) = server.submit("new", "leave a trace").await;
-    server.wait_finished(&session, &task, LONG).await;
-    let mode = |path: std::path::PathBuf| std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-    assert_eq!(mode(dirs.data()), 0o700);
-    for entry in std::fs::read_dir(dirs.data()).expect("data dir").filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_file() {
-            assert_eq!(mode(path.clone()), 0o600, "{path:?}");
+    let (task, session) = server.submit("new", "#SLOW=2 leave a trace").await;
+    let _running = server.wait_status(&session, &task, "processing", LONG).await;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    let mut checked = 0;
+    let mut folders = vec![dirs.data()];
+    while let Some(folder) = folders.pop() {
+        assert_eq!(mode(&folder), 0o700, "{folder:?}");
+        for entry in std::fs::read_dir(&folder).expect("folder").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{path:?}");
+                checked += 1;
+            }
         }
     }
+    assert!(checked >= 4, "the database, its journal, the key and a running task's output were all there: {checked}");
+    server.wait_finished(&session, &task, LONG).await;
 }
 
 #[tokio::test]

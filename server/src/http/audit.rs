@@ -2,7 +2,8 @@
 
 use super::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use super::json::ApiQuery;
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,7 +17,7 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "`{entries: [{at, event, client, username, session_id, task_id, detail}]}`")),
     security(("basic" = []), ("cookie" = [])))]
-pub async fn recent(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn recent(State(state): State<AppState>, ApiQuery(query): ApiQuery<AuditQuery>) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let entries = state.store.recent_audit(limit).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(json!({ "entries": entries })))

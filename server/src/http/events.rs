@@ -9,7 +9,8 @@ use super::paths;
 use crate::runner::Runner;
 use crate::state::AppState;
 use app::api::{SessionRef, TaskStatus};
-use axum::extract::{Path, Query, State};
+use super::json::ApiQuery;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,8 @@ const STREAM_LIFETIME: Duration = Duration::from_secs(85);
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How often a waiting stream looks at the store even without a wake-up.
 const RECHECK: Duration = Duration::from_secs(2);
+/// The largest line number a client may resume after.
+const MAX_SEQ: u64 = i64::MAX as u64;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
@@ -44,12 +47,17 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     Path((session_id, task_id)): Path<(String, String)>,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
     let resume_from = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let after = resume_from.or(query.after).unwrap_or(0);
+    // Sequence numbers are stored as SQLite integers: a larger one would wrap to a negative number
+    // and replay everything.
+    if after > MAX_SEQ {
+        return Err(ApiError::BadRequest(format!("after / Last-Event-ID must be at most {MAX_SEQ}")));
+    }
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -1,5 +1,5 @@
-//! A JSON body extractor whose failures are JSON errors (400, 413, 415), never a 500 or a
-//! plain-text rejection.
+//! Body and query-string extractors whose failures are JSON errors (400, 413, 415), never a 500
+//! or a plain-text rejection.
 //!
 //! Besides `application/json` it accepts `text/plain` and no content type: the original design's
 //! JavaScript example posts `JSON.stringify(...)` without a content type, which browsers send as
@@ -35,5 +35,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))
+    }
+}
+
+/// `Query<T>` whose rejection is a JSON 400 like every other error here.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }

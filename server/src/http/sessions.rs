@@ -4,7 +4,8 @@ use super::error::{ApiError, ErrorBody};
 use super::paths;
 use crate::state::AppState;
 use app::api::{SessionList, Transcript};
-use axum::extract::{Path, Query, State};
+use super::json::ApiQuery;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 
@@ -21,7 +22,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/sessions", tag = "sessions", params(ListQuery),
     responses((status = 200, body = SessionList), (status = 400, body = ErrorBody)),
     security(("basic" = []), ("cookie" = [])))]
-pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<SessionList>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiQuery(query): ApiQuery<ListQuery>) -> Result<Json<SessionList>, ApiError> {
     let limit = match query.limit.as_deref() {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {

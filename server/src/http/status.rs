@@ -11,9 +11,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-/// `GET /health`: the service, and whether the CLI is there (with how to install it if not).
-#[utoipa::path(get, path = "/health", tag = "status", responses((status = 200, description = "`{status, version, cli: {found, path, version, install_hint}, running_tasks}`")))]
-pub async fn health(State(state): State<AppState>) -> Response {
+/// `GET /health`: what a monitor needs (the service answers, the CLI is there and of a tested
+/// version) for anyone; the CLI's path and version, the server's version and the running task
+/// count only for a signed-in caller: they tell a stranger about the machine.
+#[utoipa::path(get, path = "/health", tag = "status", responses((status = 200, description = "`{status, cli: {found, tested, install_hint?}}`; signed in, also `version`, `cli.path`, `cli.version`, `running_tasks`")))]
+pub async fn health(State(state): State<AppState>, Extension(caller): Extension<Caller>, headers: HeaderMap) -> Response {
+    #[derive(serde::Serialize)]
+    struct Public {
+        found: bool,
+        tested: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        install_hint: Option<&'static str>,
+    }
     #[derive(serde::Serialize)]
     struct Health<'a> {
         status: &'static str,
@@ -22,7 +31,10 @@ pub async fn health(State(state): State<AppState>) -> Response {
         running_tasks: usize,
     }
     let cli = state.cli.status().await;
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), cli: &cli, running_tasks: state.runner.running() }).into_response()
+    if matches!(state.auth.authenticate(&headers, caller.address).await, Authenticated::User(_)) {
+        return Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), cli: &cli, running_tasks: state.runner.running() }).into_response();
+    }
+    Json(json!({ "status": "ok", "cli": Public { found: cli.found, tested: cli.tested, install_hint: cli.install_hint } })).into_response()
 }
 
 /// `GET /api/config`: the original's `{project_path}`. The absolute path tells an attacker about

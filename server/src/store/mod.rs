@@ -34,6 +34,8 @@ pub struct Store {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // Made 0600 before SQLite opens it (its -wal and -shm files copy the database's mode).
+        create_private(path)?;
         let conn = Connection::open(path)?;
         restrict_to_owner(path)?;
         conn.execute_batch(
@@ -87,6 +89,17 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, Stor
         }
     }
     Ok(false)
+}
+
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|source| StoreError::Io { path: path.display().to_string(), source })
 }
 
 fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
