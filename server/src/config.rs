@@ -98,6 +98,32 @@ pub struct Config {
     #[arg(long, env = "SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_days: u32,
 
+    /// Seconds a client has to send a whole request head: from connecting (TLS handshake
+    /// included) for its first request, from the first byte of each next one on a kept-alive
+    /// connection. A slower client is disconnected, so half-sent requests cannot pile up.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a kept-alive connection may sit with no request in flight before it is closed. An
+    /// answer still being sent (an event stream, a long poll) is in flight however long it lasts.
+    /// Above cloudflared's 90 s keep-alive, so that the tunnel closes its idle connections before
+    /// the server does and never sends a request down one the server is closing.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
+
+    /// Client connections open at once; one more is closed as soon as it is accepted. Lowered at
+    /// start, if need be, to fit under the open-file limit with room kept for the database, the
+    /// CLIs and their output files (the limit is first raised to its hard maximum).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// Connections open at once from one client address (an IPv6 /64 counts as one), and never
+    /// more than half of MAX_CONNECTIONS, so that one source cannot take every slot. Behind a
+    /// tunnel every connection comes from the tunnel, so this bounds the tunnel as a whole
+    /// (cloudflared keeps up to 100 idle).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_client: u32,
+
     /// Seconds between the interrupt and the kill when a task is stopped.
     #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub stop_grace_secs: u64,

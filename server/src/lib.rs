@@ -7,6 +7,7 @@ pub mod claude;
 pub mod config;
 mod http;
 mod runner;
+mod serve;
 mod state;
 mod store;
 mod tunnel;
@@ -40,7 +41,7 @@ pub enum StartError {
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
     #[error("TLS_CERT / TLS_KEY: {0}")]
-    Tls(std::io::Error),
+    Tls(#[from] serve::tls::TlsError),
     #[error(transparent)]
     Tunnel(#[from] tunnel::TunnelError),
     #[error("server error: {0}")]
@@ -48,6 +49,8 @@ pub enum StartError {
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {
+    // First, so that the database, the CLIs and the connections all get the higher limit.
+    let file_limit = serve::file_limit::raise();
     let project_raw = match &config.project {
         Some(path) => path.clone(),
         None => std::env::current_dir().map_err(|source| StartError::Project { path: PathBuf::from("."), source })?,
@@ -127,9 +130,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if index.is_none() {
         println!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
     }
-    let tls = config.tls_cert.clone().zip(config.tls_key.clone());
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(serve::tls::load(cert, key).await?)
+        }
+        _ => None,
+    };
     let address = std::net::SocketAddr::new(config.host, config.port);
-    let listener = std::net::TcpListener::bind(address).map_err(|source| StartError::Bind { address: address.to_string(), source })?;
+    let listener = serve::bind(address).map_err(|source| StartError::Bind { address: address.to_string(), source })?;
     let bound = listener.local_addr().map_err(StartError::Serve)?;
     let policy = EdgePolicy {
         // Through a tunnel every client comes from loopback: only the tunnel's header tells them
@@ -148,6 +157,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if !bound.ip().is_loopback() && tls.is_none() {
         println!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
     }
+    let limits = connection_limits(&config, file_limit);
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("project {}", project.display());
     println!("listening on {scheme}://{bound}");
@@ -163,25 +173,39 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         None
     };
 
-    let handle = axum_server::Handle::new();
-    let on_signal = handle.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        on_signal.graceful_shutdown(Some(Duration::from_secs(5)));
-    });
-    listener.set_nonblocking(true).map_err(StartError::Serve)?;
-    let served = match tls {
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await.map_err(StartError::Tls)?;
-            axum_server::from_tcp_rustls(listener, tls_config).handle(handle).serve(app).await
-        }
-        None => axum_server::from_tcp(listener).handle(handle).serve(app).await,
-    };
+    serve::serve(listener, app, tls, limits, shutdown_signal()).await;
     if let Some(tunnel) = tunnel {
         tunnel.stop().await;
     }
-    served.map_err(StartError::Serve)
+    Ok(())
+}
+
+/// The connection limits from the configuration, fitted under the open-file limit, and said.
+fn connection_limits(config: &Config, file_limit: Option<u64>) -> serve::Limits {
+    let configured = serve::Limits {
+        header_timeout: Duration::from_secs(config.header_timeout_secs),
+        idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+        max_connections: config.max_connections as usize,
+        max_connections_per_client: config.max_connections_per_client as usize,
+    };
+    let limits = configured.fitted(file_limit, usize::from(config.max_concurrent));
+    if limits.max_connections < configured.max_connections {
+        println!(
+            "warning: the open-file limit ({}) leaves room for {} connections, not MAX_CONNECTIONS {}; raise it (ulimit -n) to serve more",
+            file_limit.unwrap_or_default(),
+            limits.max_connections,
+            configured.max_connections
+        );
+    }
+    println!(
+        "connections: at most {} ({} per client address); a request head within {} s, idle keep-alive {} s; open-file limit {}",
+        limits.max_connections,
+        limits.max_connections_per_client,
+        limits.header_timeout.as_secs(),
+        limits.idle_timeout.as_secs(),
+        file_limit.map_or_else(|| "unknown".to_owned(), |n| n.to_string()),
+    );
+    limits
 }
 
 /// The data directory and the CLI's output folder in it, 0700 (also when an earlier version made

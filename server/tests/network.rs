@@ -63,16 +63,7 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
 #[tokio::test]
 async fn built_in_https_serves_with_the_given_certificate() {
     let dirs = Dirs::new();
-    let (cert, key) = (dirs.root.path().join("cert.pem"), dirs.root.path().join("key.pem"));
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (cert, key) = support::self_signed_certificate(&dirs);
     let server = Server::start_with(&dirs, &["--tls-cert", cert.to_str().expect("utf-8"), "--tls-key", key.to_str().expect("utf-8")]);
     assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
     let output = Command::new("curl")

@@ -51,6 +51,21 @@ impl Dirs {
     }
 }
 
+/// A self-signed certificate for 127.0.0.1, made by openssl: `(cert.pem, key.pem)` in `dirs`.
+pub fn self_signed_certificate(dirs: &Dirs) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dirs.root.path().join("cert.pem"), dirs.root.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    (cert, key)
+}
+
 pub struct Server {
     pub child: Child,
     pub base: String,
@@ -70,7 +85,21 @@ impl Server {
 
     /// The server binary with `claude_bin` as its CLI, extra arguments and environment.
     pub fn launch(dirs: &Dirs, claude_bin: &Path, extra_args: &[&str], env: &[(&str, String)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        Self::launch_with_file_limit(dirs, claude_bin, extra_args, env, None)
+    }
+
+    /// As [`Server::launch`], with the process's open-file limit (soft and hard) set to
+    /// `nofile` before it starts, as a small container or a `ulimit -n` would.
+    pub fn launch_with_file_limit(dirs: &Dirs, claude_bin: &Path, extra_args: &[&str], env: &[(&str, String)], nofile: Option<u64>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        if let Some(limit) = nofile {
+            use std::os::unix::process::CommandExt;
+            let set = move || nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, limit, limit).map_err(std::io::Error::from);
+            // SAFETY: between fork and exec the child only makes one system call (setrlimit),
+            // which allocates nothing and takes no lock.
+            unsafe { command.pre_exec(set) };
+        }
+        let mut child = command
             .current_dir(dirs.root.path())
             .args(["--host", "127.0.0.1", "--port", "0", "--stop-grace-secs", "1"])
             .arg("--project")
