@@ -12,6 +12,7 @@ impl From<RunnerError> for BackendError {
             RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
             RunnerError::Invalid(_) => BackendError::InvalidInput(error.to_string()),
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => BackendError::NotFound(error.to_string()),
+            RunnerError::QueueFull(full) => BackendError::Busy(full.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => {
                 tracing::error!(%error, "server function failed");
                 BackendError::Internal("internal error".into())

@@ -42,6 +42,16 @@ pub struct Config {
     #[arg(long, env = "MAX_CONCURRENT_TASKS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_concurrent: u16,
 
+    /// At most this many unfinished (queued or running) tasks per session; a further submit is
+    /// refused with 429 until one finishes.
+    #[arg(long, env = "MAX_QUEUED_PER_SESSION", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_queued_per_session: u32,
+
+    /// At most this many unfinished (queued or running) tasks in all; a further submit is refused
+    /// with 429 until one finishes.
+    #[arg(long, env = "MAX_QUEUED_TOTAL", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_queued_total: u32,
+
     /// User name for sign-in (an empty value counts as unset).
     #[arg(long, env = "AUTH_USERNAME", default_value = DEFAULT_USERNAME)]
     pub username: String,

@@ -100,6 +100,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             spool_dir: config.data_dir.join("spool"),
             max_concurrent: usize::from(config.max_concurrent),
             stop_grace: Duration::from_secs(config.stop_grace_secs),
+            max_queued_per_session: config.max_queued_per_session as usize,
+            max_queued_total: config.max_queued_total as usize,
         },
     )?;
     let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);

@@ -1,9 +1,26 @@
 //! `claude-remote`: load the configuration, run the server.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long an exiting server waits for blocking work in flight (a chunk of a task's output being
+/// stored): what it leaves unfinished, the next start reads again.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(serve());
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    code
+}
+
+async fn serve() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LOG").unwrap_or_else(|_| "info".into()))
         .init();

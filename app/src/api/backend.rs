@@ -30,6 +30,9 @@ pub enum BackendError {
     /// Too many failed sign-ins: try again after this many seconds.
     #[error("{0}")]
     Throttled(String, u64),
+    /// Too many tasks wait already (per session or in all): try again once some have finished.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -41,7 +44,7 @@ impl BackendError {
         match self {
             BackendError::InvalidInput(_) => 400,
             BackendError::Unauthorized(_) => 401,
-            BackendError::Throttled(..) => 429,
+            BackendError::Throttled(..) | BackendError::Busy(_) => 429,
             BackendError::NotFound(_) => 404,
             BackendError::TooLarge(_) => 413,
             BackendError::Internal(_) => 500,

@@ -15,6 +15,9 @@ pub enum TimelineItem {
     ToolResult { tool_use_id: String, text: String, is_error: bool },
     Retry { attempt: u64, max_retries: u64, error: String },
     Subagent { description: String, status: String },
+    /// The server kept the head and the tail of an enormous output: this many lines between
+    /// them were not kept.
+    Truncated { lines: u64, bytes: u64 },
 }
 
 /// The steps in one output line (an assistant line can carry several blocks). Lines that say
@@ -34,6 +37,11 @@ pub fn items(line: &Value) -> Vec<TimelineItem> {
             attempt: line.get("attempt").and_then(Value::as_u64).unwrap_or(0),
             max_retries: line.get("max_retries").and_then(Value::as_u64).unwrap_or(0),
             error: text(line, "error"),
+        }],
+        // Written by the server, not the CLI, where it cut an output over its bound.
+        ("system", "output_truncated") => vec![TimelineItem::Truncated {
+            lines: line.get("lines").and_then(Value::as_u64).unwrap_or(0),
+            bytes: line.get("bytes").and_then(Value::as_u64).unwrap_or(0),
         }],
         ("system", "task_started") => vec![TimelineItem::Subagent { description: text(line, "description"), status: "started".into() }],
         ("system", "task_notification") => vec![TimelineItem::Subagent {
@@ -103,6 +111,25 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// What a [`TimelineItem::Truncated`] says: "1,234 lines (38.2 MB) of output not kept".
+pub fn truncated_text(item: &TimelineItem) -> String {
+    let TimelineItem::Truncated { lines, bytes } = item else { return String::new() };
+    let size = if *bytes >= 1_000_000 { format!("{:.1} MB", *bytes as f64 / 1e6) } else { format!("{:.1} kB", *bytes as f64 / 1e3) };
+    format!("{} line{} ({size}) of output not kept", group_thousands(*lines), if *lines == 1 { "" } else { "s" })
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A running task in a few words, for clients that only poll.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -128,6 +155,7 @@ impl Progress {
             TimelineItem::ToolResult { .. } => "Tool finished".to_owned(),
             TimelineItem::Retry { attempt, max_retries, error } => format!("Retrying the API ({attempt}/{max_retries}): {error}"),
             TimelineItem::Subagent { description, status } => format!("Subagent {status}: {description}"),
+            TimelineItem::Truncated { .. } => truncated_text(item),
         };
         self.last_activity = Some(activity);
         self.last_activity_at = Some(at_ms);
@@ -169,5 +197,14 @@ mod tests {
         assert!(items(&json!({"type": "result", "subtype": "success"})).is_empty());
         assert_eq!(summarize_tool("Edit", &json!({"file_path": "src/main.rs"})), "Edit src/main.rs");
         assert_eq!(truncate_chars("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn the_servers_truncation_marker_is_one_readable_step() {
+        let marker = json!({"type": "system", "subtype": "output_truncated", "lines": 31_250, "bytes": 38_200_000});
+        let steps = items(&marker);
+        assert_eq!(steps, [TimelineItem::Truncated { lines: 31_250, bytes: 38_200_000 }]);
+        assert_eq!(truncated_text(&steps[0]), "31,250 lines (38.2 MB) of output not kept");
+        assert_eq!(truncated_text(&TimelineItem::Truncated { lines: 1, bytes: 2_500 }), "1 line (2.5 kB) of output not kept");
     }
 }

@@ -6,7 +6,7 @@ use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
-use crate::api::timeline::{truncate_chars, TimelineItem};
+use crate::api::timeline::{truncate_chars, truncated_text, TimelineItem};
 use crate::api::{sign_out, sign_out_everywhere, Me};
 use uuid::Uuid;
 use leptos::prelude::*;
@@ -227,6 +227,9 @@ fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                             }
                             TimelineItem::Subagent { description, status } => {
                                 view! { <li class="step subagent">{format!("Subagent {status}: {description}")}</li> }.into_any()
+                            }
+                            TimelineItem::Truncated { .. } => {
+                                view! { <li class="step truncated">{format!("… {}", truncated_text(step))}</li> }.into_any()
                             }
                         };
                         Some(line)

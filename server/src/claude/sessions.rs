@@ -36,8 +36,19 @@ pub struct SessionIndex {
 #[derive(Clone, Debug)]
 pub struct PendingSession {
     pub session_id: Uuid,
+    /// Its first prompt's first line, cut by [`title_line`].
     pub first_prompt: String,
     pub timestamp: i64,
+}
+
+/// The most characters of a prompt a listing shows as a session's title.
+pub const TITLE_CHARS: usize = 200;
+
+/// A prompt as a listing shows it: its first non-blank line, at most [`TITLE_CHARS`] characters
+/// (cut on a character boundary, with an ellipsis).
+pub fn title_line(prompt: &str) -> String {
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    super::stream::truncate_chars(line, TITLE_CHARS)
 }
 
 impl SessionIndex {
@@ -224,6 +235,16 @@ mod tests {
         let sessions = index.list(3, std::slice::from_ref(&pending));
         assert_eq!(sessions[0].session_id, pending.session_id);
         assert_eq!(sessions[0].display, "just started");
+    }
+
+    #[test]
+    fn a_long_prompt_is_listed_as_its_first_line_cut_short() {
+        assert_eq!(title_line("\n  fix the build  \nthen the tests\n"), "fix the build");
+        let long = "é".repeat(100_000);
+        let title = title_line(&long);
+        assert_eq!(title.chars().count(), TITLE_CHARS + 1, "200 characters and an ellipsis");
+        assert!(title.ends_with('…'));
+        assert_eq!(title_line(""), "");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! list, and its turns for the history view. A line that does not parse is skipped; it never
 //! hides the rest of the file.
 
-use super::stream::{summarize_tool, truncate_chars};
+use super::stream::summarize_tool;
 use app::api::{Role, ToolCall, Turn};
 use serde_json::Value;
 use std::io::BufRead;
@@ -68,7 +68,8 @@ pub fn read_meta(reader: impl BufRead) -> SessionMeta {
         }
     }
     meta.title = custom_title.or(ai_title).or(summary);
-    meta.first_prompt = meta.first_prompt.or(queued_prompt).map(|p| truncate_chars(p.trim(), 200));
+    // Shown as the session's title: one line, as for a session whose transcript is not written yet.
+    meta.first_prompt = meta.first_prompt.or(queued_prompt).map(|p| super::sessions::title_line(&p));
     meta
 }
 

@@ -22,6 +22,9 @@ pub enum ApiError {
     SignInRequired,
     #[error("too many failed sign-ins; try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(std::time::Duration),
+    /// Too many tasks wait already: no retry time can be promised, so no `Retry-After`.
+    #[error("{0}")]
+    QueueFull(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -42,6 +45,7 @@ impl From<RunnerError> for ApiError {
             RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => ApiError::PayloadTooLarge(error.to_string()),
             RunnerError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => ApiError::NotFound(error.to_string()),
+            RunnerError::QueueFull(full) => ApiError::QueueFull(full.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => ApiError::Internal(error.to_string()),
         }
     }
@@ -51,7 +55,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::Unauthorized | ApiError::SignInRequired => StatusCode::UNAUTHORIZED,
-            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts(_) | ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -19,7 +19,8 @@ pub struct LegacyChat {
 }
 
 #[utoipa::path(post, path = "/api/chat", tag = "legacy", request_body = LegacyChat,
-    responses((status = 200, description = "`{response, session_id, cost, turns, success, error, task_id, status}`"), (status = 400, body = ErrorBody)),
+    responses((status = 200, description = "`{response, session_id, cost, turns, success, error, task_id, status}`"), (status = 400, body = ErrorBody),
+        (status = 429, description = "Too many unfinished tasks", body = ErrorBody)),
     security(("basic" = []), ("cookie" = [])))]
 pub async fn chat(
     State(state): State<AppState>,

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
         (status = 400, description = "Bad session id, JSON or option", body = ErrorBody),
         (status = 413, description = "Body or message too large", body = ErrorBody),
         (status = 415, description = "Not a JSON body", body = ErrorBody),
+        (status = 429, description = "Too many unfinished tasks in the session or in all", body = ErrorBody),
     ),
     security(("basic" = []), ("cookie" = [])))]
 pub async fn submit(

@@ -1,28 +1,33 @@
 //! Running one task to its outcome: start the CLI (or follow the one a previous server started),
 //! store its output lines as they come, stop it when asked, and decide how it ended.
+//!
+//! The process is watched here, on the async runtime; its output is read, parsed and stored on
+//! the blocking pool, one chunk per call ([`Output::step`]), so requests keep being served while
+//! a CLI prints megabytes, and a stop or a shutdown never waits for more than one chunk.
 
+use super::output::Output;
 use super::process::{is_running, signal_group, start_time};
-use super::spool::{last_words, SpoolTail};
+use super::spool::last_words;
 use super::{now_ms, Inner};
 use crate::claude::invocation::{Invocation, SessionMode};
 use crate::claude::outcome::{decide, Exit, Outcome, RunEnd};
-use crate::claude::stream::{parse_line, ResultLine, StreamLine};
 use crate::claude::version::INSTALL_HINT;
 use crate::store::TaskRecord;
-use app::api::timeline;
 use app::api::TaskStatus;
 use nix::sys::signal::Signal;
-use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
 
 /// How often a running task's output file is read for new lines.
 const TAIL_INTERVAL: Duration = Duration::from_millis(100);
 
-pub async fn run(inner: &Inner, task_id: Uuid) {
+/// The task's output, shared with the blocking pool: one step at a time holds it.
+type SharedOutput = Arc<Mutex<Output>>;
+
+pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
     let Some(control) = inner.controls.get(task_id) else { return };
     // A stop asked for while the task waits for a CLI slot ends it at once, without a slot.
     let _slot = tokio::select! {
@@ -40,16 +45,67 @@ pub async fn run(inner: &Inner, task_id: Uuid) {
             return;
         }
     };
-    let mut output = Output::new(inner, task_id);
-    let end = match task.status {
-        TaskStatus::Queued if control.is_cancelled() => Ending::cancelled_before_start(),
-        TaskStatus::Queued => start_and_follow(inner, &task, &control, &mut output).await,
-        // Left running by a previous server: follow it if it still runs.
-        TaskStatus::Processing => follow_orphan(inner, &task, &control, &mut output).await,
+    let output = match task.status {
+        TaskStatus::Queued => Output::fresh(&inner.settings.spool_dir, task_id),
+        // Reading on from where the last save left off reads the store and the result line.
+        TaskStatus::Processing => match blocking(inner, move |inner| Output::resume(inner, task_id)).await {
+            Some(output) => output,
+            None => return,
+        },
         _ => return,
     };
-    output.ingest_rest(inner).await;
-    finish(inner, &task, output, end);
+    let output: SharedOutput = Arc::new(Mutex::new(output));
+    let end = match task.status {
+        TaskStatus::Queued if control.is_cancelled() => Ending::cancelled_before_start(),
+        TaskStatus::Queued => start_and_follow(inner, &task, &control, &output).await,
+        // Left running by a previous server: follow it if it still runs.
+        TaskStatus::Processing => follow_orphan(inner, &task, &control, &output).await,
+        _ => return,
+    };
+    read_rest(inner, &output).await;
+    let _ = blocking(inner, move |inner| finish(inner, &task, &mut lock(&output), end)).await;
+}
+
+/// Runs `work` on the blocking pool: file reads, parsing and SQLite stay off the async threads.
+/// `None` if it panicked.
+async fn blocking<T: Send + 'static>(inner: &Arc<Inner>, work: impl FnOnce(&Inner) -> T + Send + 'static) -> Option<T> {
+    let inner = inner.clone();
+    match tokio::task::spawn_blocking(move || work(&inner)).await {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::error!(%error, "a blocking step of a task failed");
+            None
+        }
+    }
+}
+
+/// A step that panicked leaves at worst lines unsaved: the stored state is consistent (saved in
+/// one transaction) and the numbering tolerates gaps, so the output is still usable.
+fn lock(output: &SharedOutput) -> std::sync::MutexGuard<'_, Output> {
+    output.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads and stores the next chunk; whether more is waiting already.
+async fn step(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> bool {
+    let output = output.clone();
+    blocking(inner, move |inner| lock(&output).step(inner, at_end)).await.unwrap_or(false)
+}
+
+/// Once the CLI is gone: everything it wrote, a chunk per step. The file no longer grows, so
+/// the steps are bounded by its size.
+async fn read_rest(inner: &Arc<Inner>, output: &SharedOutput) {
+    let counted = output.clone();
+    let steps = blocking(inner, move |_| lock(&counted).steps_left()).await.unwrap_or(0);
+    for _ in 0..steps {
+        if !step(inner, output, true).await {
+            break;
+        }
+    }
+}
+
+/// How long to wait before reading again: at once while the CLI is ahead of us.
+fn pause(behind: bool) -> Duration {
+    if behind { Duration::ZERO } else { TAIL_INTERVAL }
 }
 
 /// What we observed of the process's end.
@@ -65,14 +121,14 @@ impl Ending {
     }
 }
 
-async fn start_and_follow(inner: &Inner, task: &TaskRecord, control: &super::control::Control, output: &mut Output) -> Ending {
+async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super::control::Control, output: &SharedOutput) -> Ending {
     let mode = if task.creates_session { SessionMode::Create(task.session_id) } else { SessionMode::Resume(task.session_id) };
     let invocation = match Invocation::new(task.request.clone(), mode) {
         Ok(invocation) => invocation,
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(error.to_string()) },
     };
     let cli = &inner.settings.cli;
-    let files = match output.create_files() {
+    let files = match lock(output).create_files() {
         Ok(files) => files,
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the output file: {error}")) },
     };
@@ -104,10 +160,11 @@ async fn start_and_follow(inner: &Inner, task: &TaskRecord, control: &super::con
         tracing::error!(task_id = %task.id, %error, "cannot record a started task");
     }
     let mut stop = Stop::new(pid, inner.settings.stop_grace);
+    let mut behind = false;
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            _ = tokio::time::sleep(TAIL_INTERVAL) => output.ingest(inner).await,
+            _ = tokio::time::sleep(pause(behind)) => behind = step(inner, output, false).await,
             _ = control.cancelled(), if !stop.requested => stop.request(),
             _ = stop.escalation(), if stop.requested => stop.kill(),
         }
@@ -123,14 +180,15 @@ async fn start_and_follow(inner: &Inner, task: &TaskRecord, control: &super::con
 
 /// Follows a CLI started by a previous run of the server, which is not our child: poll until it
 /// is gone, reading its output file meanwhile.
-async fn follow_orphan(inner: &Inner, task: &TaskRecord, control: &super::control::Control, output: &mut Output) -> Ending {
+async fn follow_orphan(inner: &Arc<Inner>, task: &TaskRecord, control: &super::control::Control, output: &SharedOutput) -> Ending {
     let (Some(pid), start) = (task.pid, task.proc_start) else {
         return Ending { exit: None, cancelled: false, spawn_error: None };
     };
     let mut stop = Stop::new(pid, inner.settings.stop_grace);
+    let mut behind = false;
     while is_running(pid, start) {
         tokio::select! {
-            _ = tokio::time::sleep(TAIL_INTERVAL) => output.ingest(inner).await,
+            _ = tokio::time::sleep(pause(behind)) => behind = step(inner, output, false).await,
             _ = control.cancelled(), if !stop.requested => stop.request(),
             _ = stop.escalation(), if stop.requested => stop.kill(),
         }
@@ -172,103 +230,15 @@ impl Stop {
     }
 }
 
-/// The task's output: spool files while the CLI runs, lines in the store as they are read.
-struct Output {
-    task_id: Uuid,
-    stdout_path: PathBuf,
-    stderr_path: PathBuf,
-    tail: SpoolTail,
-    next_seq: u64,
-    result: Option<(ResultLine, Value)>,
-    last_text: Option<String>,
-}
-
-impl Output {
-    fn new(inner: &Inner, task_id: Uuid) -> Self {
-        let dir = &inner.settings.spool_dir;
-        let stdout_path = dir.join(format!("{task_id}.out"));
-        Self {
-            task_id,
-            stderr_path: dir.join(format!("{task_id}.err")),
-            tail: SpoolTail::new(stdout_path.clone()),
-            stdout_path,
-            next_seq: 1,
-            result: None,
-            last_text: None,
-        }
-    }
-
-    fn create_files(&self) -> std::io::Result<(std::fs::File, std::fs::File)> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let open = |path: &PathBuf| std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(path);
-        Ok((open(&self.stdout_path)?, open(&self.stderr_path)?))
-    }
-
-    async fn ingest(&mut self, inner: &Inner) {
-        self.read(inner, false).await;
-    }
-
-    async fn ingest_rest(&mut self, inner: &Inner) {
-        self.read(inner, true).await;
-    }
-
-    async fn read(&mut self, inner: &Inner, at_end: bool) {
-        let lines = match self.tail.read_lines(at_end).await {
-            Ok(lines) if !lines.is_empty() => lines,
-            Ok(_) => return,
-            Err(error) => {
-                tracing::warn!(task_id = %self.task_id, %error, "cannot read the CLI's output");
-                return;
-            }
-        };
-        let now = now_ms();
-        let mut steps = Vec::new();
-        for line in &lines {
-            match parse_line(line) {
-                StreamLine::Result(result, raw) => self.result = Some((*result, raw)),
-                StreamLine::Text(text) => self.last_text = Some(text),
-                StreamLine::Event(event) => steps.extend(timeline::items(&event)),
-            }
-        }
-        if !steps.is_empty() {
-            if let Ok(mut all) = inner.progress.lock() {
-                let progress = all.entry(self.task_id).or_default();
-                for step in &steps {
-                    progress.observe(step, now);
-                }
-            }
-        }
-        // Numbered by position in the file: reading the file again after a restart stores
-        // nothing twice.
-        if let Err(error) = inner.store.append_events(self.task_id, self.next_seq, &lines) {
-            tracing::error!(task_id = %self.task_id, %error, "cannot store output lines");
-        }
-        self.next_seq += lines.len() as u64;
-        let _ = inner.activity.send(self.task_id);
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read(&self.stderr_path)
-            .map(|bytes| {
-                let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
-                String::from_utf8_lossy(tail).into_owned()
-            })
-            .unwrap_or_default()
-    }
-
-    fn remove_files(&self) {
-        let _ = std::fs::remove_file(&self.stdout_path);
-        let _ = std::fs::remove_file(&self.stderr_path);
-    }
-}
-
-fn finish(inner: &Inner, task: &TaskRecord, output: Output, end: Ending) {
+/// Stores the tail of the output, decides the outcome and records it (blocking).
+fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) {
+    output.store_tail(inner);
     let stderr = output.stderr();
-    let words = last_words(&stderr).or(output.last_text.as_deref());
+    let words = last_words(&stderr).or(output.last_text());
     let outcome = match end.spawn_error {
         Some(reason) => Outcome::Failed { reason, result: None },
         None => decide(RunEnd {
-            result: output.result.as_ref().map(|(line, raw)| (line, raw)),
+            result: output.result().map(|(line, raw)| (line, raw)),
             exit: end.exit,
             last_words: words,
             cancelled: end.cancelled,

@@ -3,9 +3,15 @@
 //! A submitted task is stored, then queued behind the earlier tasks of its session (the CLI must
 //! never run twice on one session) and behind a global cap on CLI processes. Its output lines and
 //! outcome go to the store as they happen, so a poll, a restart or a crash loses nothing.
+//!
+//! Bounds: at most `max_queued_per_session` unfinished tasks per session and `max_queued_total`
+//! in all (a submit past either is refused, [`QueueFull`]); what each task stores of its output
+//! is capped in [`cap`].
 
+mod cap;
 mod control;
 mod execute;
+mod output;
 mod process;
 mod spool;
 
@@ -36,6 +42,17 @@ pub enum RunnerError {
     Store(#[from] StoreError),
     #[error("cannot prepare {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    QueueFull(#[from] QueueFull),
+}
+
+/// A submit refused because too many tasks wait already (queued or running).
+#[derive(Debug, thiserror::Error)]
+pub enum QueueFull {
+    #[error("this session already has {0} unfinished tasks, the most it may have; wait for one to finish")]
+    Session(usize),
+    #[error("the server already has {0} unfinished tasks, the most it accepts; try again when some have finished")]
+    Total(usize),
 }
 
 /// How to start the CLI.
@@ -57,6 +74,10 @@ pub struct RunnerSettings {
     pub max_concurrent: usize,
     /// Grace between the interrupt and the kill when a task is stopped.
     pub stop_grace: Duration,
+    /// Unfinished (queued or running) tasks one session may have; a further submit is refused.
+    pub max_queued_per_session: usize,
+    /// Unfinished tasks in all; a further submit is refused.
+    pub max_queued_total: usize,
 }
 
 #[derive(Clone)]
@@ -70,8 +91,12 @@ struct Inner {
     sessions: SessionIndex,
     slots: Arc<Semaphore>,
     /// Per session, its unfinished tasks in submit order; the front one is the one running (or
-    /// about to). A session has an entry exactly while its worker lives.
+    /// about to). A session has an entry exactly while its worker lives. Bounded by the settings'
+    /// `max_queued_*` at submit.
     queues: Mutex<HashMap<Uuid, VecDeque<Uuid>>>,
+    /// Held from the room check to the enqueue of a submit, so two submits cannot both take the
+    /// last place.
+    admission: Mutex<()>,
     controls: Controls,
     /// Task ids, sent when a task reaches its outcome.
     finished: broadcast::Sender<Uuid>,
@@ -108,6 +133,7 @@ impl Runner {
                 settings,
                 sessions,
                 queues: Mutex::default(),
+                admission: Mutex::default(),
                 controls: Controls::default(),
                 finished: broadcast::channel(1024).0,
                 activity: broadcast::channel(4096).0,
@@ -128,9 +154,15 @@ impl Runner {
             SessionRef::Existing(id) => (id, false),
         };
         let id = Uuid::new_v4();
-        self.inner.store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at: now_ms() })?;
+        let ahead = {
+            // A () guard cannot be left inconsistent by a panic: poisoning is ignored.
+            let _admission = self.inner.admission.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.inner.check_room(session_id)?;
+            self.inner.store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at: now_ms() })?;
+            self.enqueue(session_id, id)
+        };
         self.audit(caller, "task_submitted", session_id, id);
-        let first_in_line = self.enqueue(session_id, id) == 0;
+        let first_in_line = ahead == 0;
         let status = if first_in_line && self.inner.slots.available_permits() > 0 {
             TaskStatus::Processing
         } else {
@@ -343,16 +375,31 @@ async fn session_worker(inner: Arc<Inner>, session_id: Uuid) {
         };
         execute::run(&inner, next).await;
         inner.controls.forget(next);
-        let _ = inner.finished.send(next);
+        // Out of the line before anyone hears it ended: a submit right after sees its place free.
         if let Ok(mut queues) = inner.queues.lock() {
             if let Some(queue) = queues.get_mut(&session_id) {
                 queue.retain(|id| *id != next);
             }
         }
+        let _ = inner.finished.send(next);
     }
 }
 
 impl Inner {
+    /// Refuses a submit when its session, or the server, has as many unfinished tasks as allowed.
+    fn check_room(&self, session_id: Uuid) -> Result<(), QueueFull> {
+        let queues = self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let in_session = queues.get(&session_id).map_or(0, VecDeque::len);
+        if in_session >= self.settings.max_queued_per_session {
+            return Err(QueueFull::Session(in_session));
+        }
+        let total: usize = queues.values().map(VecDeque::len).sum();
+        if total >= self.settings.max_queued_total {
+            return Err(QueueFull::Total(total));
+        }
+        Ok(())
+    }
+
     fn view(&self, task: TaskRecord) -> TaskView {
         let queue_position = match task.status {
             TaskStatus::Queued => self

@@ -1,5 +1,5 @@
-//! The embedded database (SQLite, in the data directory): tasks, their raw output lines and their
-//! outcomes.
+//! The embedded database (SQLite, in the data directory): tasks, their raw output lines (bounded:
+//! see `runner::cap`), where the reading of each output file stands, and the outcomes.
 //!
 //! Statements are short (a few microseconds in WAL mode), so one connection behind a mutex serves
 //! every request without a thread hop; nothing holds the lock across an await.
@@ -7,9 +7,11 @@
 mod audit;
 mod auth_sessions;
 mod devices;
+mod output;
 mod tasks;
 
 pub use audit::AuditEntry;
+pub use output::{Cut, LineAt, OutputState};
 pub use tasks::{NewTask, TaskRecord};
 
 use rusqlite::Connection;

@@ -25,6 +25,24 @@ CREATE TABLE IF NOT EXISTS task_events (
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
 
+-- How far a task's output file has been read and what of it was kept, written in the same
+-- transaction as the lines it stored: a restarted server reads on from read_offset, neither
+-- re-reading the file nor storing a line twice. Numbering is by position in the file, so seq may
+-- skip the lines that were cut (one output_truncated line stands for them).
+CREATE TABLE IF NOT EXISTS task_output (
+    task_id       TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    read_offset   INTEGER NOT NULL,  -- bytes of the file consumed, always at a line start
+    next_seq      INTEGER NOT NULL,  -- the position of the next line
+    stored_bytes  INTEGER NOT NULL,  -- bytes of lines stored so far (the head's budget)
+    cut_seq       INTEGER,           -- the first line not kept once the head was full
+    cut_offset    INTEGER,           -- its byte offset in the file
+    cut_lines     INTEGER,           -- lines (and bytes) read since, not stored
+    cut_bytes     INTEGER,
+    result_seq    INTEGER,           -- the latest result line: re-read from the file at a restart
+    result_offset INTEGER,
+    result_len    INTEGER
+) WITHOUT ROWID;
+
 -- Browser sign-ins. Only the SHA-256 of the cookie's token is stored: a copy of the database
 -- cannot be replayed as a cookie. `binding` is a keyed digest of the credentials the session was
 -- started with: after a change of user name or password no old session matches.

@@ -1,7 +1,7 @@
 //! Task rows and their output lines.
 
 use super::{Store, StoreError};
-use crate::claude::sessions::PendingSession;
+use crate::claude::sessions::{title_line, PendingSession};
 use app::api::{ChatRequest, TaskStatus};
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
@@ -37,6 +37,9 @@ const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, stat
         finished_at, pid, proc_start, exit_code, result, error,
         (SELECT COUNT(*) FROM task_events e WHERE e.task_id = tasks.id)
     FROM tasks";
+
+/// How much of a prompt the listing reads to find its first line.
+const PROMPT_PREFIX_CHARS: i64 = 2_000;
 
 fn parse<T: std::str::FromStr>(raw: String, what: &str) -> Result<T, StoreError> {
     raw.parse().map_err(|_| StoreError::Corrupt(format!("{what}: {raw:?}")))
@@ -114,21 +117,6 @@ impl Store {
         Ok(())
     }
 
-    /// Appends output lines numbered from `first_seq`, in one transaction.
-    pub fn append_events(&self, id: Uuid, first_seq: u64, lines: &[String]) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO task_events (task_id, seq, line) VALUES (?1, ?2, ?3)")?;
-            let task = id.to_string();
-            for (offset, line) in lines.iter().enumerate() {
-                insert.execute(params![task, (first_seq + offset as u64) as i64, line])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     pub fn events_after(&self, id: Uuid, after: u64) -> Result<Vec<(u64, String)>, StoreError> {
         let conn = self.conn()?;
         let mut statement = conn.prepare_cached("SELECT seq, line FROM task_events WHERE task_id = ?1 AND seq > ?2 ORDER BY seq")?;
@@ -175,22 +163,25 @@ impl Store {
         )?)
     }
 
-    /// Sessions this service created recently, with their first prompt: listed even before the
-    /// CLI writes a transcript.
+    /// Sessions this service created recently, with the first line of their first prompt: listed
+    /// even before the CLI writes a transcript. Only the prompt's beginning leaves the database
+    /// (a prompt may be 100 KiB; a listing shows a line of it).
     pub fn sessions_created(&self, limit: usize) -> Result<Vec<PendingSession>, StoreError> {
         let conn = self.conn()?;
         let mut statement = conn.prepare_cached(
-            "SELECT session_id, request, created_at FROM tasks WHERE creates_session = 1
-             ORDER BY created_at DESC LIMIT ?1",
+            // A corrupt row lists without a title rather than failing the listing.
+            "SELECT session_id, substr(CASE WHEN json_valid(request) THEN json_extract(request, '$.message') END, 1, ?2),
+                    created_at
+             FROM tasks WHERE creates_session = 1 ORDER BY created_at DESC LIMIT ?1",
         )?;
-        let rows = statement.query_map([limit as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get(2)?)))?;
+        let rows = statement.query_map(params![limit as i64, PROMPT_PREFIX_CHARS], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?, row.get(2)?))
+        })?;
         let mut sessions = Vec::new();
         for row in rows {
-            let (session_id, request, timestamp) = row?;
-            let (Ok(session_id), Ok(request)) = (session_id.parse(), serde_json::from_str::<ChatRequest>(&request)) else {
-                continue;
-            };
-            sessions.push(PendingSession { session_id, first_prompt: request.message, timestamp });
+            let (session_id, prompt, timestamp) = row?;
+            let Ok(session_id) = session_id.parse() else { continue };
+            sessions.push(PendingSession { session_id, first_prompt: title_line(prompt.as_deref().unwrap_or("")), timestamp });
         }
         Ok(sessions)
     }
@@ -209,8 +200,9 @@ mod tests {
         store.insert_task(&NewTask { id, session_id, creates_session: true, request: &request, created_at: 1 })?;
         assert_eq!(store.unfinished_tasks()?.len(), 1);
         store.mark_running(id, 4242, Some(99), 2)?;
-        store.append_events(id, 1, &["{\"a\":1}".into(), "{\"b\":2}".into()])?;
-        store.append_events(id, 2, &["{\"b\":2}".into(), "{\"c\":3}".into()])?;
+        let state = crate::store::OutputState::default();
+        store.save_output(id, &[(1, "{\"a\":1}".into()), (2, "{\"b\":2}".into())], &state)?;
+        store.save_output(id, &[(2, "{\"b\":2}".into()), (3, "{\"c\":3}".into())], &state)?;
         let result = serde_json::json!({"type": "result", "result": "hi"});
         store.finish_task(id, TaskStatus::Completed, Some(&result), None, Some(0), 3)?;
         let task = store.get_task(id)?.expect("stored");
@@ -223,6 +215,17 @@ mod tests {
         assert_eq!(store.purge_finished_before(4)?, 1);
         assert!(store.get_task(id)?.is_none());
         assert!(store.events_after(id, 0)?.is_empty(), "lines go with their task");
+        Ok(())
+    }
+
+    #[test]
+    fn a_pending_session_is_listed_by_the_first_line_of_its_prompt() -> Result<(), StoreError> {
+        let store = Store::in_memory()?;
+        let message = format!("\nRefactor the parser\n{}", "and more ".repeat(11_000));
+        let request = ChatRequest { message, ..Default::default() };
+        store.insert_task(&NewTask { id: Uuid::new_v4(), session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1 })?;
+        let listed = store.sessions_created(10)?;
+        assert_eq!(listed.iter().map(|s| s.first_prompt.as_str()).collect::<Vec<_>>(), ["Refactor the parser"]);
         Ok(())
     }
 }
