@@ -1,8 +1,8 @@
 //! The runner behind the app's server functions: the same calls the REST routes make.
 
-use crate::runner::{Runner, RunnerError};
+use crate::runner::{ApprovalError, Runner, RunnerError};
 use crate::http::sessions::MAX_LIMIT;
-use app::api::{Backend, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use app::api::{ApprovalDecision, Backend, DecidedApproval, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
 impl From<RunnerError> for BackendError {
@@ -13,6 +13,9 @@ impl From<RunnerError> for BackendError {
             RunnerError::Invalid(_) => BackendError::InvalidInput(error.to_string()),
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => BackendError::NotFound(error.to_string()),
             RunnerError::QueueFull(full) => BackendError::Busy(full.to_string()),
+            RunnerError::Approval(ApprovalError::NotFound(_)) => BackendError::NotFound(error.to_string()),
+            RunnerError::Approval(ApprovalError::Settled { .. }) => BackendError::Conflict(error.to_string()),
+            RunnerError::Approval(ApprovalError::Invalid(_)) => BackendError::InvalidInput(error.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => {
                 tracing::error!(%error, "server function failed");
                 BackendError::Internal("internal error".into())
@@ -50,5 +53,16 @@ impl Backend for Runner {
 
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {
         Ok(Runner::transcript(self, session_id).await?)
+    }
+
+    async fn decide_approval(
+        &self,
+        caller: &Caller,
+        session: SessionRef,
+        task_id: Uuid,
+        approval_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<DecidedApproval, BackendError> {
+        Ok(Runner::decide(self, caller, session, task_id, approval_id, decision).await?)
     }
 }

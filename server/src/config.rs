@@ -138,6 +138,11 @@ pub struct Config {
     #[arg(long, env = "STOP_GRACE_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub stop_grace_secs: u64,
 
+    /// A tool use left waiting for a decision this long is denied, with a message saying so
+    /// (`90s`, `30m`, `24h`, …).
+    #[arg(long, env = "APPROVAL_TIMEOUT", default_value = "24h", value_name = "DURATION")]
+    pub approval_timeout: humantime::Duration,
+
     /// Variables that only `.env` set (filled by [`Config::load`]): kept from the CLI.
     #[arg(skip)]
     pub dotenv_only: Vec<String>,

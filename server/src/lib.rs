@@ -100,10 +100,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             spool_dir: config.data_dir.join("spool"),
             max_concurrent: usize::from(config.max_concurrent),
             stop_grace: Duration::from_secs(config.stop_grace_secs),
+            approval_timeout: config.approval_timeout.into(),
             max_queued_per_session: config.max_queued_per_session as usize,
             max_queued_total: config.max_queued_total as usize,
         },
     )?;
+    runner.spawn_approval_timeouts();
     let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);
     let status = cli.status().await;
     match (&status.path, &status.version) {

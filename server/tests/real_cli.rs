@@ -97,13 +97,53 @@ async fn an_allowed_tool_runs_and_a_denied_one_is_reported() {
     assert_eq!(kinds.last().map(String::as_str), Some("result"));
     assert!(kinds.iter().any(|k| k == "user"), "the tool result was streamed: {kinds:?}");
 
+    // Not allowed up front: the CLI asks, and the phone denies with a reason the model reads.
     let target = dirs.project().join("not-allowed.txt");
     let (task, session) = server.submit("new", &format!("#WRITE:{}", target.display())).await;
+    let waiting = server.wait_for_approval(&session, &task).await;
+    let approval = &waiting["pending_approvals"][0];
+    assert_eq!((approval["tool_name"].as_str(), approval["input"]["file_path"].as_str()), (Some("Write"), target.to_str()), "{approval}");
+    let id = approval["id"].as_str().expect("id");
+    let (code, _) = server.decide(&session, &task, id, json!({"decision": "deny", "message": "Not in this folder."})).await;
+    assert_eq!(code, 200);
     let done = server.wait_finished(&session, &task, LONG).await;
     assert_eq!(done["status"], "completed", "a denied tool still completes: {done}");
+    assert!(done["result"]["result"].as_str().is_some_and(|r| r.contains("Not in this folder.")), "the model read the reason: {done}");
+    assert!(!target.exists(), "the denied write did not happen");
+
+    // In dontAsk mode nothing is asked: the denial is listed, as before approvals existed.
+    let (code, submitted) = server
+        .post_json("/api/sessions/new/chat", &json!({"message": format!("#WRITE:{}", target.display()), "permission_mode": "dontAsk"}))
+        .await;
+    assert_eq!(code, 200, "{submitted}");
+    let (task, session) = (submitted["task_id"].as_str().expect("id"), submitted["session_id"].as_str().expect("session"));
+    let done = server.wait_finished(session, task, LONG).await;
     let denials = done["result"]["permission_denials"].as_array().cloned().unwrap_or_default();
     assert_eq!(denials.first().map(|d| d["tool_name"].clone()), Some(json!("Write")), "{done}");
-    assert!(!target.exists(), "the denied write did not happen");
+    assert!(!target.exists());
+}
+
+#[tokio::test]
+async fn a_write_waiting_across_a_server_kill_is_allowed_after_the_restart() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let server = start(&dirs, &claude, &api);
+    let target = dirs.project().join("allowed.txt");
+    let (task, session) = server.submit("new", &format!("#WRITE:{}", target.display())).await;
+    server.wait_for_approval(&session, &task).await;
+    let pid = cli_pid(&session).await;
+    server.kill();
+    assert!(support::is_alive(pid), "the real CLI keeps waiting without the server");
+
+    let server = start(&dirs, &claude, &api);
+    let waiting = server.wait_for_approval(&session, &task).await;
+    let id = waiting["pending_approvals"][0]["id"].as_str().expect("id");
+    let (code, decided) = server.decide(&session, &task, id, json!({"decision": "allow"})).await;
+    assert_eq!(code, 200, "{decided}");
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(target.exists(), "the allowed write happened");
+    assert!(processes_in_group(pid).is_empty(), "the CLI was ended after its result");
 }
 
 #[tokio::test]

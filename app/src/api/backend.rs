@@ -3,7 +3,7 @@
 //! `server` implements [`Backend`] on its runner and provides it as Leptos context, so the server
 //! functions and the REST routes reach one code path.
 
-use super::types::{ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -33,6 +33,9 @@ pub enum BackendError {
     /// Too many tasks wait already (per session or in all): try again once some have finished.
     #[error("{0}")]
     Busy(String),
+    /// Settled already (an approval decided or withdrawn).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -45,6 +48,7 @@ impl BackendError {
             BackendError::InvalidInput(_) => 400,
             BackendError::Unauthorized(_) => 401,
             BackendError::Throttled(..) | BackendError::Busy(_) => 429,
+            BackendError::Conflict(_) => 409,
             BackendError::NotFound(_) => 404,
             BackendError::TooLarge(_) => 413,
             BackendError::Internal(_) => 500,
@@ -63,6 +67,15 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
     async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
+    /// Allows or denies what a running task waits on.
+    async fn decide_approval(
+        &self,
+        caller: &Caller,
+        session: SessionRef,
+        task_id: Uuid,
+        approval_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<DecidedApproval, BackendError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

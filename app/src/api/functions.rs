@@ -1,7 +1,7 @@
 //! Server functions: the app's door to the runner. Each has a fixed endpoint so that its URL
 //! does not depend on the crate's path.
 
-use super::types::{ChatRequest, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -84,6 +84,13 @@ pub async fn list_sessions(limit: usize) -> Result<SessionList, ServerFnError> {
 pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFnError> {
     use backend_call::*;
     backend()?.transcript(session_id).await.map_err(fail)
+}
+
+/// Allows or denies what a running task waits on (a tool use, a question, a plan).
+#[server(prefix = "/api/fn", endpoint = "decide_approval")]
+pub async fn decide_approval(session: SessionRef, task_id: Uuid, approval_id: String, decision: ApprovalDecision) -> Result<DecidedApproval, ServerFnError> {
+    use backend_call::*;
+    backend()?.decide_approval(&caller(), session, task_id, &approval_id, decision).await.map_err(fail)
 }
 
 /// Waits up to `wait_ms` (at most 25 s, well under the tunnel's cut) for the task to end, then

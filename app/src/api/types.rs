@@ -158,6 +158,91 @@ pub struct TaskView {
     /// For a running task: what it is doing, for clients that only poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<crate::api::timeline::Progress>,
+    /// Tool uses the CLI waits on a decision for, oldest first (absent when none waits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_approvals: Vec<PendingApproval>,
+}
+
+/// A tool use the CLI asked permission for and waits on: its `can_use_tool` request.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    /// The CLI's request id: what a decision names.
+    pub id: String,
+    pub tool_name: String,
+    /// What the tool would run with (a Bash command, a Write's path and content, questions…).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub input: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The rules the CLI offers to remember (`permission_suggestions`): what "allow for this
+    /// session" applies.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Object>))]
+    pub suggestions: Vec<serde_json::Value>,
+    /// Milliseconds since the Unix epoch.
+    pub requested_at: i64,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Remember {
+    /// Apply the CLI's own suggestions for the rest of this session.
+    Session,
+}
+
+/// The body of `POST …/approvals/{id}`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalDecision {
+    pub decision: Decision,
+    /// For a deny: what the model is told (the user's reason, or feedback on a plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For an allow: the input to run with instead (e.g. a question's input plus `answers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub updated_input: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember: Option<Remember>,
+}
+
+/// How an approval was settled.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalStatus {
+    Pending,
+    Allowed,
+    Denied,
+    /// The CLI withdrew the request, or its task ended first.
+    Withdrawn,
+}
+
+/// An approval once decided: the answer of `POST …/approvals/{id}`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecidedApproval {
+    pub id: String,
+    pub task_id: Uuid,
+    pub tool_name: String,
+    pub status: ApprovalStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember: Option<Remember>,
+    pub requested_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<i64>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

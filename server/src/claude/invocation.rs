@@ -1,14 +1,15 @@
-//! Turning a chat request into the CLI's argument list, safely.
+//! Turning a chat request into the CLI's argument list and its first line of input, safely.
 //!
-//! The message always follows `--`, so nothing a user types can become an option; every option
-//! value is validated first, and the CLI is never run through a shell.
+//! The message never is an argument: it goes to the CLI's stdin as a JSON line (`--input-format
+//! stream-json`), so nothing a user types can become an option; every option value is validated
+//! first, and the CLI is never run through a shell.
 
 use app::api::ChatRequest;
 use std::ffi::OsString;
 use uuid::Uuid;
 
-/// Linux refuses a single argument longer than 128 KiB (`MAX_ARG_STRLEN`) with E2BIG; the cap
-/// stays well below it so a long message gets a clear 413 instead of a failed spawn.
+/// The largest message: a clear 413 past it. (Messages once were arguments, which Linux caps at
+/// 128 KiB; they travel on stdin now, and the cap stays where clients know it.)
 pub const MAX_MESSAGE_BYTES: usize = 100 * 1024;
 
 const PERMISSION_MODES: [&str; 5] = ["acceptEdits", "bypassPermissions", "default", "dontAsk", "plan"];
@@ -119,10 +120,15 @@ impl Invocation {
     /// The arguments after the program name. stream-json (which requires `--verbose`) so that
     /// progress is captured while it happens.
     pub fn args(&self) -> Vec<OsString> {
-        let mut args: Vec<OsString> = ["-p", "--output-format", "stream-json", "--verbose"]
+        let mut args: Vec<OsString> = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]
             .into_iter()
             .map(OsString::from)
             .collect();
+        // Tools that need permission are asked about on stdout and answered on stdin. `dontAsk`
+        // keeps the non-interactive behaviour: the CLI denies them itself.
+        if self.permission_mode.as_deref() != Some("dontAsk") {
+            args.extend(["--permission-prompt-tool", "stdio"].map(OsString::from));
+        }
         let mut option = |name: &str, value: String| {
             args.push(name.into());
             args.push(value.into());
@@ -147,9 +153,12 @@ impl Invocation {
             // `=` form: one argument per pattern, so a variadic option cannot swallow anything.
             args.push(format!("--allowedTools={tool}").into());
         }
-        args.push("--".into());
-        args.push(self.message.clone().into());
         args
+    }
+
+    /// The first line of the CLI's stdin: the user's message.
+    pub fn stdin_message(&self) -> String {
+        super::control::user_message(&self.message)
     }
 }
 
@@ -161,16 +170,25 @@ mod tests {
         ChatRequest { message: message.into(), ..Default::default() }
     }
 
+    fn stdin_text(invocation: &Invocation) -> String {
+        let line: serde_json::Value = serde_json::from_str(&invocation.stdin_message()).expect("JSON");
+        assert_eq!(line["type"], "user");
+        line["message"]["content"].as_str().expect("text").to_owned()
+    }
+
     #[test]
-    fn the_message_always_comes_last_after_the_separator() {
+    fn the_message_is_never_an_argument_and_reaches_stdin_as_text() {
         let id = Uuid::new_v4();
-        for message in ["--dangerously-skip-permissions", "-p", "--help", "/cost", "hello"] {
-            let args = Invocation::new(request(message), SessionMode::Create(id)).expect("valid").args();
-            let n = args.len();
-            assert_eq!(args[n - 2], "--");
-            assert_eq!(args[n - 1], message);
-            assert_eq!(args.iter().filter(|a| *a == "--").count(), 1);
+        for message in ["--dangerously-skip-permissions", "-p", "--help", "/cost", "hello", "line\n--resume x"] {
+            let invocation = Invocation::new(request(message), SessionMode::Create(id)).expect("valid");
+            let args = invocation.args();
+            let neutral = Invocation::new(request("neutral"), SessionMode::Create(id)).expect("valid").args();
+            assert_eq!(args, neutral, "the arguments do not depend on the message");
+            assert_eq!(stdin_text(&invocation), message);
+            assert!(args.windows(2).any(|w| w[0] == "--permission-prompt-tool" && w[1] == "stdio"), "{args:?}");
         }
+        let quiet = Invocation::new(ChatRequest { permission_mode: Some("dontAsk".into()), ..request("hi") }, SessionMode::Create(id)).expect("valid");
+        assert!(!quiet.args().iter().any(|a| a == "--permission-prompt-tool"), "dontAsk never asks");
     }
 
     #[test]
@@ -219,13 +237,13 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn a_valid_message_is_always_the_one_argument_after_the_separator(message in "\\PC{1,400}") {
+        fn a_valid_message_is_never_an_argument_and_reaches_stdin_unchanged(message in "\\PC{1,400}") {
             let request = request(&message);
             if validate(&request).is_ok() {
-                let args = Invocation::new(request, SessionMode::Create(Uuid::nil())).expect("valid").args();
-                let separator = args.iter().position(|a| a == "--").expect("separator");
-                proptest::prop_assert_eq!(separator, args.len() - 2);
-                proptest::prop_assert_eq!(args[separator + 1].to_str(), Some(message.as_str()));
+                let invocation = Invocation::new(request, SessionMode::Create(Uuid::nil())).expect("valid");
+                let fixed = invocation.args().len();
+                proptest::prop_assert_eq!(fixed, Invocation::new(ChatRequest { message: "x".into(), ..Default::default() }, SessionMode::Create(Uuid::nil())).expect("valid").args().len());
+                proptest::prop_assert_eq!(stdin_text(&invocation), message);
             }
         }
 

@@ -2,6 +2,7 @@
 //! how to read the files it keeps under `~/.claude`. Pure parsing lives here; processes and the
 //! database do not.
 
+pub mod control;
 pub mod environment;
 pub mod history;
 pub mod invocation;

@@ -1,6 +1,6 @@
 //! The one place where errors become HTTP responses: a status and a JSON body `{"error": ...}`.
 
-use crate::runner::RunnerError;
+use crate::runner::{ApprovalError, RunnerError};
 use crate::claude::invocation::InvalidRequest;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,6 +35,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    /// The thing was settled already (an approval decided or withdrawn).
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -46,6 +49,9 @@ impl From<RunnerError> for ApiError {
             RunnerError::Invalid(invalid) => ApiError::BadRequest(invalid.to_string()),
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => ApiError::NotFound(error.to_string()),
             RunnerError::QueueFull(full) => ApiError::QueueFull(full.to_string()),
+            RunnerError::Approval(ApprovalError::NotFound(_)) => ApiError::NotFound(error.to_string()),
+            RunnerError::Approval(ApprovalError::Settled { .. }) => ApiError::Conflict(error.to_string()),
+            RunnerError::Approval(ApprovalError::Invalid(_)) => ApiError::BadRequest(error.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => ApiError::Internal(error.to_string()),
         }
     }
@@ -57,6 +63,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized | ApiError::SignInRequired => StatusCode::UNAUTHORIZED,
             ApiError::TooManyAttempts(_) | ApiError::QueueFull(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, the auth layer, static files. Handlers only translate requests into
 //! runner calls; errors become responses in `error`.
 
+mod approvals;
 mod audit;
 pub mod edge;
 pub mod error;
@@ -50,6 +51,7 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
         .routes(routes!(tasks::submit))
         .routes(routes!(tasks::poll, tasks::delete))
         .routes(routes!(tasks::cancel))
+        .routes(routes!(approvals::decide))
         .routes(routes!(events::events))
         .routes(routes!(sessions::messages))
         .routes(routes!(legacy::chat))

@@ -8,6 +8,8 @@
 use super::output::Output;
 use super::process::{is_running, signal_group, start_time};
 use super::spool::last_words;
+use super::stdin::Stdin;
+use crate::claude::control;
 use super::{now_ms, Inner};
 use crate::claude::invocation::{Invocation, SessionMode};
 use crate::claude::outcome::{decide, Exit, Outcome, RunEnd};
@@ -16,7 +18,6 @@ use crate::store::TaskRecord;
 use app::api::TaskStatus;
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
@@ -87,8 +88,19 @@ fn lock(output: &SharedOutput) -> std::sync::MutexGuard<'_, Output> {
 
 /// Reads and stores the next chunk; whether more is waiting already.
 async fn step(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> bool {
+    read_on(inner, output, at_end).await.0
+}
+
+/// Like [`step`], and whether the `result` line has been read: the CLI's work is done then.
+async fn read_on(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> (bool, bool) {
     let output = output.clone();
-    blocking(inner, move |inner| lock(&output).step(inner, at_end)).await.unwrap_or(false)
+    blocking(inner, move |inner| {
+        let mut output = lock(&output);
+        let more = output.step(inner, at_end);
+        (more, output.result().is_some())
+    })
+    .await
+    .unwrap_or((false, false))
 }
 
 /// Once the CLI is gone: everything it wrote, a chunk per step. The file no longer grows, so
@@ -132,13 +144,18 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Ok(files) => files,
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the output file: {error}")) },
     };
+    let stdin_path = inner.stdin_path(task.id);
+    let child_stdin = match Stdin::create(&stdin_path) {
+        Ok(file) => file,
+        Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the CLI's input: {error}")) },
+    };
     let mut command = tokio::process::Command::new(&cli.bin);
     command
         .args(invocation.args())
         .current_dir(&cli.project)
         .env_clear()
         .envs(cli.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(child_stdin)
         .stdout(files.0)
         .stderr(files.1)
         // Its own group: one signal stops its tools too, and a Ctrl-C meant for the server does
@@ -159,14 +176,38 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
     if let Err(error) = inner.store.mark_running(task.id, pid, start_time(pid), now_ms()) {
         tracing::error!(task_id = %task.id, %error, "cannot record a started task");
     }
-    let mut stop = Stop::new(pid, inner.settings.stop_grace);
+    let stdin = match Stdin::open(&stdin_path) {
+        Ok(stdin) => Some(inner.attach_stdin(task.id, stdin)),
+        Err(error) => {
+            tracing::error!(task_id = %task.id, %error, "cannot open the CLI's input");
+            signal_group(pid, Signal::SIGKILL);
+            None
+        }
+    };
+    if let Some(stdin) = &stdin {
+        // In its own task: a message longer than the pipe's buffer waits for the CLI to read it,
+        // and the CLI must be watched meanwhile.
+        let (stdin, message) = (stdin.clone(), invocation.stdin_message());
+        tokio::spawn(async move {
+            if let Err(error) = stdin.write_line(&message).await {
+                tracing::error!(%error, "cannot give the CLI its message");
+            }
+        });
+    }
+    let mut stop = Stop::new(pid, inner.settings.stop_grace, stdin);
     let mut behind = false;
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            _ = tokio::time::sleep(pause(behind)) => behind = step(inner, output, false).await,
+            _ = tokio::time::sleep(pause(behind)) => {
+                let (more, done) = read_on(inner, output, false).await;
+                behind = more;
+                if done {
+                    stop.end();
+                }
+            }
             _ = control.cancelled(), if !stop.requested => stop.request(),
-            _ = stop.escalation(), if stop.requested => stop.kill(),
+            _ = stop.escalation(), if stop.deadline.is_some() => stop.kill(),
         }
     };
     // Tools the CLI left behind in its group go with it.
@@ -184,36 +225,75 @@ async fn follow_orphan(inner: &Arc<Inner>, task: &TaskRecord, control: &super::c
     let (Some(pid), start) = (task.pid, task.proc_start) else {
         return Ending { exit: None, cancelled: false, spawn_error: None };
     };
-    let mut stop = Stop::new(pid, inner.settings.stop_grace);
+    // Its input is still there: answers and interrupts reach it as before the restart.
+    let stdin = Stdin::open(&inner.stdin_path(task.id)).ok().map(|stdin| inner.attach_stdin(task.id, stdin));
+    let mut stop = Stop::new(pid, inner.settings.stop_grace, stdin);
     let mut behind = false;
     while is_running(pid, start) {
         tokio::select! {
-            _ = tokio::time::sleep(pause(behind)) => behind = step(inner, output, false).await,
+            _ = tokio::time::sleep(pause(behind)) => {
+                let (more, done) = read_on(inner, output, false).await;
+                behind = more;
+                if done {
+                    stop.end();
+                }
+            }
             _ = control.cancelled(), if !stop.requested => stop.request(),
-            _ = stop.escalation(), if stop.requested => stop.kill(),
+            _ = stop.escalation(), if stop.deadline.is_some() => stop.kill(),
         }
     }
     signal_group(pid, Signal::SIGKILL);
     Ending { exit: Some(Exit::Unknown), cancelled: stop.requested, spawn_error: None }
 }
 
-/// Stopping a group: interrupt (the CLI's own way to stop), then kill after the grace period.
+/// Ending a group. A stop asked for by the user interrupts the turn through the CLI's input (it
+/// answers with a `result`; SIGINT for a CLI without our input, started by an older version);
+/// a CLI whose `result` was read has done its work and is terminated, since it would otherwise
+/// wait for more input for ever. Either way the group is killed after the grace period.
 struct Stop {
     pgid: i32,
     grace: Duration,
+    stdin: Option<Arc<Stdin>>,
+    /// The user asked for the stop.
     requested: bool,
+    /// When the group is killed, once ending has begun.
     deadline: Option<tokio::time::Instant>,
 }
 
 impl Stop {
-    fn new(pgid: i32, grace: Duration) -> Self {
-        Self { pgid, grace, requested: false, deadline: None }
+    fn new(pgid: i32, grace: Duration, stdin: Option<Arc<Stdin>>) -> Self {
+        Self { pgid, grace, stdin, requested: false, deadline: None }
     }
 
     fn request(&mut self) {
         self.requested = true;
-        self.deadline = Some(tokio::time::Instant::now() + self.grace);
-        signal_group(self.pgid, Signal::SIGINT);
+        self.begin();
+        match self.stdin.clone() {
+            Some(stdin) => {
+                let pgid = self.pgid;
+                tokio::spawn(async move {
+                    if stdin.write_line(&control::interrupt(&format!("stop-{pgid}"))).await.is_err() {
+                        signal_group(pgid, Signal::SIGINT);
+                    }
+                });
+            }
+            None => {
+                signal_group(self.pgid, Signal::SIGINT);
+            }
+        }
+    }
+
+    /// The `result` is in: terminate the CLI (once).
+    fn end(&mut self) {
+        if self.deadline.is_none() || self.requested {
+            self.begin();
+            signal_group(self.pgid, Signal::SIGTERM);
+        }
+    }
+
+    fn begin(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.grace;
+        self.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
     }
 
     async fn escalation(&self) {
@@ -256,6 +336,10 @@ fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) {
     };
     if let Ok(mut progress) = inner.progress.lock() {
         progress.remove(&task.id);
+    }
+    inner.detach_stdin(task.id);
+    if let Err(error) = inner.store.withdraw_pending_approvals(task.id, now_ms()) {
+        tracing::warn!(task_id = %task.id, %error, "cannot withdraw what the task waited on");
     }
     match inner.store.finish_task(task.id, status, result, error, exit_code, now_ms()) {
         // The lines are in the store now; the spool files were only their way in.

@@ -9,11 +9,15 @@
 //! is capped in [`cap`].
 
 mod cap;
+mod approvals;
 mod control;
 mod execute;
 mod output;
 mod process;
 mod spool;
+mod stdin;
+
+pub use approvals::ApprovalError;
 
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
@@ -44,6 +48,8 @@ pub enum RunnerError {
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     QueueFull(#[from] QueueFull),
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
 }
 
 /// A submit refused because too many tasks wait already (queued or running).
@@ -72,6 +78,8 @@ pub struct RunnerSettings {
     /// Where the CLI's output files live while it runs.
     pub spool_dir: PathBuf,
     pub max_concurrent: usize,
+    /// An approval left unanswered this long is denied.
+    pub approval_timeout: Duration,
     /// Grace between the interrupt and the kill when a task is stopped.
     pub stop_grace: Duration,
     /// Unfinished (queued or running) tasks one session may have; a further submit is refused.
@@ -107,6 +115,8 @@ struct Inner {
     /// Finished tasks as clients see them: they no longer change, and polling a finished task is
     /// the hottest read there is (clients poll until they notice the end, then often again).
     finished_views: Mutex<HashMap<Uuid, Arc<TaskView>>>,
+    /// The stdin of each running CLI (see `stdin`), for answers and interrupts.
+    stdins: Mutex<HashMap<Uuid, Arc<stdin::Stdin>>>,
 }
 
 /// Finished views kept in memory at most; the cache starts over when full.
@@ -139,6 +149,7 @@ impl Runner {
                 activity: broadcast::channel(4096).0,
                 progress: Mutex::default(),
                 finished_views: Mutex::default(),
+                stdins: Mutex::default(),
             }),
         };
         for task in runner.inner.store.unfinished_tasks()? {
@@ -386,6 +397,32 @@ async fn session_worker(inner: Arc<Inner>, session_id: Uuid) {
 }
 
 impl Inner {
+    fn stdin(&self, task_id: Uuid) -> Option<Arc<stdin::Stdin>> {
+        self.stdins.lock().ok()?.get(&task_id).cloned()
+    }
+
+    fn attach_stdin(&self, task_id: Uuid, stdin: stdin::Stdin) -> Arc<stdin::Stdin> {
+        let stdin = Arc::new(stdin);
+        if let Ok(mut all) = self.stdins.lock() {
+            all.insert(task_id, stdin.clone());
+        }
+        stdin
+    }
+
+    fn detach_stdin(&self, task_id: Uuid) {
+        if let Ok(mut all) = self.stdins.lock() {
+            all.remove(&task_id);
+        }
+    }
+
+    fn output_path(&self, task_id: Uuid) -> PathBuf {
+        self.settings.spool_dir.join(format!("{task_id}.out"))
+    }
+
+    fn stdin_path(&self, task_id: Uuid) -> PathBuf {
+        self.settings.spool_dir.join(format!("{task_id}.in"))
+    }
+
     /// Refuses a submit when its session, or the server, has as many unfinished tasks as allowed.
     fn check_room(&self, session_id: Uuid) -> Result<(), QueueFull> {
         let queues = self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -414,7 +451,12 @@ impl Inner {
             TaskStatus::Processing => self.progress.lock().ok().and_then(|p| p.get(&task.id).cloned()),
             _ => None,
         };
+        let pending_approvals = match task.status {
+            TaskStatus::Processing => self.store.pending_approvals(task.id).unwrap_or_default(),
+            _ => Vec::new(),
+        };
         TaskView {
+            pending_approvals,
             status: task.status,
             task_id: task.id,
             session_id: task.session_id,

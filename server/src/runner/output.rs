@@ -7,7 +7,9 @@
 use super::cap;
 use super::spool::{file_tail, SpoolReader};
 use super::{now_ms, Inner};
+use crate::claude::control::{self, ControlLine};
 use crate::claude::stream::{parse_line, ResultLine, StreamLine};
+use app::api::ApprovalStatus;
 use crate::store::{LineAt, OutputState};
 use app::api::timeline;
 use serde_json::Value;
@@ -66,9 +68,19 @@ impl Output {
         output
     }
 
+    /// Creates the output files, empty. The CLI's stdout is opened for appending: decisions are
+    /// recorded by appending to the same file (see `approvals`), and with both writers appending
+    /// every line lands whole at the end.
     pub fn create_files(&self) -> std::io::Result<(std::fs::File, std::fs::File)> {
         use std::os::unix::fs::OpenOptionsExt;
-        let open = |path: &PathBuf| std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(path);
+        let open = |path: &PathBuf| {
+            // Left by a start that a crash interrupted: this start begins the output anew.
+            match std::fs::remove_file(path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+            std::fs::OpenOptions::new().create_new(true).append(true).mode(0o600).open(path)
+        };
         Ok((open(&self.stdout_path)?, open(&self.stderr_path)?))
     }
 
@@ -87,6 +99,7 @@ impl Output {
         }
         let mut steps = Vec::new();
         let mut kept = Vec::new();
+        let mut controls = Vec::new();
         for line in lines {
             let seq = self.state.next_seq;
             self.state.next_seq += 1;
@@ -97,7 +110,10 @@ impl Output {
                     self.result = Some((*result, raw));
                 }
                 Some(StreamLine::Text(text)) => self.last_text = Some(text),
-                Some(StreamLine::Event(event)) => steps.extend(timeline::items(&event)),
+                Some(StreamLine::Event(event)) => {
+                    steps.extend(timeline::items(&event));
+                    controls.extend(control::classify(&event));
+                }
                 None => {}
             }
             if let Some(text) = cap::admit(&mut self.state, seq, line, is_result) {
@@ -115,7 +131,30 @@ impl Output {
             }
         }
         self.save(inner, &kept);
+        self.apply(inner, controls);
         more
+    }
+
+    /// What the CLI asked, withdrew, or was answered, into the store (again after a restart:
+    /// each request is recorded once, each settles once).
+    fn apply(&self, inner: &Inner, controls: Vec<ControlLine>) {
+        if controls.is_empty() {
+            return;
+        }
+        let now = now_ms();
+        for line in controls {
+            let stored = match &line {
+                ControlLine::Request(request) => inner.store.insert_approval(self.task_id, request, now),
+                ControlLine::Withdrawn { request_id } => {
+                    inner.store.settle_approval(self.task_id, request_id, ApprovalStatus::Withdrawn, None, None, now).map(drop)
+                }
+                ControlLine::Decided { request_id, status } => inner.store.settle_approval(self.task_id, request_id, *status, None, None, now).map(drop),
+            };
+            if let Err(error) = stored {
+                tracing::error!(task_id = %self.task_id, %error, "cannot record a permission request");
+            }
+        }
+        let _ = inner.activity.send(self.task_id);
     }
 
     /// At most how many steps reading the rest of the file takes, once nothing writes to it.
@@ -174,6 +213,7 @@ impl Output {
     pub fn remove_files(&self) {
         let _ = std::fs::remove_file(&self.stdout_path);
         let _ = std::fs::remove_file(&self.stderr_path);
+        let _ = std::fs::remove_file(self.stdout_path.with_extension("in"));
     }
 }
 
@@ -199,6 +239,7 @@ mod tests {
             spool_dir: dir.join("spool"),
             max_concurrent: 1,
             stop_grace: std::time::Duration::from_secs(1),
+            approval_timeout: std::time::Duration::from_secs(60),
             max_queued_per_session: 20,
             max_queued_total: 200,
         };

@@ -4,12 +4,14 @@
 //! Statements are short (a few microseconds in WAL mode), so one connection behind a mutex serves
 //! every request without a thread hop; nothing holds the lock across an await.
 
+mod approvals;
 mod audit;
 mod auth_sessions;
 mod devices;
 mod output;
 mod tasks;
 
+pub use approvals::ApprovalRecord;
 pub use audit::AuditEntry;
 pub use output::{Cut, LineAt, OutputState};
 pub use tasks::{NewTask, TaskRecord};

@@ -78,3 +78,22 @@ CREATE TABLE IF NOT EXISTS audit (
     last_at     INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+
+-- Tool uses the CLI asked permission for (`can_use_tool` requests read from a task's output), and
+-- how each was settled. A decision claims its row (pending → allowed/denied) before it is sent,
+-- so two decisions on one request cannot both reach the CLI.
+CREATE TABLE IF NOT EXISTS approvals (
+    task_id      TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    request_id   TEXT NOT NULL,
+    tool_name    TEXT NOT NULL,
+    input        TEXT NOT NULL,        -- JSON
+    description  TEXT,
+    suggestions  TEXT NOT NULL,        -- JSON array: the CLI's permission_suggestions
+    requested_at INTEGER NOT NULL,
+    status       TEXT NOT NULL,        -- pending | allowed | denied | withdrawn
+    decided_at   INTEGER,
+    message      TEXT,
+    remember     TEXT,
+    PRIMARY KEY (task_id, request_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (status, requested_at);

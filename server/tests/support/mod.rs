@@ -40,6 +40,21 @@ impl Dirs {
     pub fn argv_log(&self) -> PathBuf {
         self.root.path().join("argv.jsonl")
     }
+    /// Every message the fake CLI read on its stdin (`{"message", "pid"}`), in order.
+    pub fn messages(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.argv_log())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(|v: &Value| v["message"].is_string())
+            .collect()
+    }
+
+    /// Whether any CLI was given a message containing `text`.
+    pub fn cli_read(&self, text: &str) -> bool {
+        self.messages().iter().any(|m| m["message"].as_str().is_some_and(|t| t.contains(text)))
+    }
+
     /// Every CLI invocation the fake recorded: its argv and pid.
     pub fn invocations(&self) -> Vec<Value> {
         std::fs::read_to_string(self.argv_log())
@@ -202,6 +217,38 @@ impl Server {
             assert!(Instant::now() < deadline, "task {task} still {} after {limit:?}", body["status"]);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Polls until the task waits on an approval (or panics after 30 s); the task as polled.
+    pub async fn wait_for_approval(&self, session: &str, task: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (code, body) = self.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+            assert_eq!(code, 200, "{body}");
+            if body["pending_approvals"].as_array().is_some_and(|a| !a.is_empty()) {
+                return body;
+            }
+            assert!(body["status"] == "processing" || body["status"] == "queued", "the task ended without asking: {body}");
+            assert!(Instant::now() < deadline, "no approval requested: {body}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Decides approval `id` of a task: the route's status and answer.
+    pub async fn decide(&self, session: &str, task: &str, id: &str, body: Value) -> (u16, Value) {
+        self.post_json(&format!("/api/sessions/{session}/tasks/{task}/approvals/{id}"), &body).await
+    }
+
+    /// Waits until no task of the server runs (its `/health` says so), at most 30 s.
+    pub async fn wait_idle(&self) {
+        for _ in 0..600 {
+            let (_, health) = self.get("/health").await;
+            if health["running_tasks"] == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("tasks still running after 30 s");
     }
 
     pub async fn wait_status(&self, session: &str, task: &str, wanted: &str, limit: Duration) -> Value {
