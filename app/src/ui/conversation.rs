@@ -125,6 +125,7 @@ mod tests {
             events: 0,
             queue_position: None,
             progress: None,
+            pending_approvals: Vec::new(),
         }
     }
 
