@@ -5,6 +5,7 @@
 //! 409), then is written to the CLI's stdin, then recorded in the task's output as an
 //! `approval_decided` line, so the event stream and a restarted server see it in order.
 
+use super::stdin::Stdin;
 use super::{now_ms, Inner, Runner, RunnerError};
 use crate::claude::control::{self, Answer};
 use crate::store::{ApprovalRecord, AuditEntry};
@@ -128,22 +129,29 @@ async fn settle(inner: &Inner, record: ApprovalRecord, decision: ApprovalDecisio
         input: decision.updated_input.clone().unwrap_or_else(|| request.input.clone()),
         remember: decision.remember.map(|r| (r, request.suggestions.clone())),
     };
-    let Some(stdin) = inner.stdin(task_id) else {
-        let _ = inner.store.settle_approval(task_id, &id, ApprovalStatus::Withdrawn, None, None, now);
-        return Err(ApprovalError::Settled { id, status: "withdrawn: its CLI is gone" }.into());
-    };
-    if let Err(error) = stdin.write_line(&control::response(&answer)).await {
-        tracing::warn!(%task_id, %error, "cannot answer the CLI");
-        return Err(ApprovalError::Settled { id, status: "withdrawn: its CLI no longer reads" }.into());
-    }
+    // Recorded first, so the output holds the decision before anything the CLI does after it.
     let record_line = control::decision_record(&answer, &request.tool_name, who);
     if let Err(error) = append_line(&inner.output_path(task_id), &record_line).await {
         tracing::warn!(%task_id, %error, "cannot record a decision in the task's output");
+    }
+    if let Err(error) = send(inner, task_id, &control::response(&answer)).await {
+        tracing::warn!(%task_id, %error, "cannot answer the CLI");
+        let _ = inner.store.settle_approval(task_id, &id, ApprovalStatus::Withdrawn, None, None, now);
+        return Err(ApprovalError::Settled { id, status: "withdrawn: its CLI no longer reads" }.into());
     }
     audit(inner, caller, who, &record, status);
     let _ = inner.activity.send(task_id);
     let decided = inner.store.approval(task_id, &id)?.map(|a| a.decided());
     Ok(decided.unwrap_or_else(|| record.decided()))
+}
+
+/// Writes a line to the task's CLI: through the stdin its follower holds, or, before a restarted
+/// server's follower has picked the task up again, through the FIFO opened anew.
+async fn send(inner: &Inner, task_id: Uuid, line: &str) -> std::io::Result<()> {
+    match inner.stdin(task_id) {
+        Some(stdin) => stdin.write_line(line).await,
+        None => Stdin::open(&inner.stdin_path(task_id))?.write_line(line).await,
+    }
 }
 
 /// Appends to the CLI's output file, which the CLI writes with O_APPEND too: each line lands

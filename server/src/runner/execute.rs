@@ -256,13 +256,15 @@ struct Stop {
     stdin: Option<Arc<Stdin>>,
     /// The user asked for the stop.
     requested: bool,
+    /// SIGTERM was sent after the `result`.
+    terminated: bool,
     /// When the group is killed, once ending has begun.
     deadline: Option<tokio::time::Instant>,
 }
 
 impl Stop {
     fn new(pgid: i32, grace: Duration, stdin: Option<Arc<Stdin>>) -> Self {
-        Self { pgid, grace, stdin, requested: false, deadline: None }
+        Self { pgid, grace, stdin, requested: false, terminated: false, deadline: None }
     }
 
     fn request(&mut self) {
@@ -285,7 +287,8 @@ impl Stop {
 
     /// The `result` is in: terminate the CLI (once).
     fn end(&mut self) {
-        if self.deadline.is_none() || self.requested {
+        if !self.terminated {
+            self.terminated = true;
             self.begin();
             signal_group(self.pgid, Signal::SIGTERM);
         }
