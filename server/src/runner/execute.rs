@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
 
+/// How long the CLI may take to read its message (a long one fills the pipe until it does).
+const MESSAGE_WRITE_LIMIT: Duration = Duration::from_secs(120);
+
 /// How often a running task's output file is read for new lines.
 const TAIL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -189,8 +192,11 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         // and the CLI must be watched meanwhile.
         let (stdin, message) = (stdin.clone(), invocation.stdin_message());
         tokio::spawn(async move {
-            if let Err(error) = stdin.write_line(&message).await {
-                tracing::error!(%error, "cannot give the CLI its message");
+            // Bounded: a CLI that dies before reading a long message must not leave this waiting.
+            match tokio::time::timeout(MESSAGE_WRITE_LIMIT, stdin.write_line(&message)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "cannot give the CLI its message"),
+                Err(_) => tracing::error!("the CLI did not read its message within {MESSAGE_WRITE_LIMIT:?}"),
             }
         });
     }
