@@ -22,7 +22,7 @@ with open(source) as src, open(target, "w") as out:
 day_ago = time.time() - 86400
 os.utime(target, (day_ago, day_ago))
 PY
-exec target/release/server \
+exec "${CARGO_TARGET_DIR:-target}/release/server" \
   --host 127.0.0.1 --port "${E2E_PORT:-18765}" \
   --project "$project" --data-dir "$root/data" \
   --claude-bin scripts/fake-claude/claude --claude-config-dir "$root/claude-home" \

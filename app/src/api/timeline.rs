@@ -18,6 +18,10 @@ pub enum TimelineItem {
     /// The server kept the head and the tail of an enormous output: this many lines between
     /// them were not kept.
     Truncated { lines: u64, bytes: u64 },
+    /// The CLI asks the user before a tool use (a `can_use_tool` control request) and waits.
+    Asked { request_id: String, summary: String },
+    /// The server's record of the answer (its `approval_decided` line).
+    Decided { request_id: String, tool_name: String, allowed: bool, remember: bool, message: Option<String> },
 }
 
 /// The steps in one output line (an assistant line can carry several blocks). Lines that say
@@ -42,6 +46,24 @@ pub fn items(line: &Value) -> Vec<TimelineItem> {
         ("system", "output_truncated") => vec![TimelineItem::Truncated {
             lines: line.get("lines").and_then(Value::as_u64).unwrap_or(0),
             bytes: line.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+        }],
+        ("control_request", _) => {
+            let Some(request) = line.get("request").filter(|r| r.get("subtype").and_then(Value::as_str) == Some("can_use_tool")) else {
+                return Vec::new();
+            };
+            let tool = text(request, "tool_name");
+            vec![TimelineItem::Asked {
+                request_id: text(line, "request_id"),
+                summary: request_summary(&tool, request.get("input").unwrap_or(&Value::Null)),
+            }]
+        }
+        // Written by the server when a request is answered (or times out).
+        ("system", "approval_decided") => vec![TimelineItem::Decided {
+            request_id: text(line, "request_id"),
+            tool_name: text(line, "tool_name"),
+            allowed: line.get("behavior").and_then(Value::as_str) == Some("allow"),
+            remember: line.get("remember").and_then(Value::as_str) == Some("session"),
+            message: line.get("message").and_then(Value::as_str).map(str::to_owned),
         }],
         ("system", "task_started") => vec![TimelineItem::Subagent { description: text(line, "description"), status: "started".into() }],
         ("system", "task_notification") => vec![TimelineItem::Subagent {
@@ -104,6 +126,38 @@ pub fn summarize_tool(name: &str, input: &Value) -> String {
     truncate_chars(&detail.unwrap_or_else(|| name.to_owned()), 120)
 }
 
+/// What a permission request is about, in one line: a tool call's summary, or the question or
+/// plan the CLI brings to the user.
+pub fn request_summary(name: &str, input: &Value) -> String {
+    match name {
+        "AskUserQuestion" => {
+            let question = input.pointer("/questions/0/question").and_then(Value::as_str).map(str::trim);
+            truncate_chars(&question.map_or_else(|| "A question".to_owned(), |q| format!("Question: {q}")), 120)
+        }
+        "ExitPlanMode" => "A plan to review".to_owned(),
+        _ => summarize_tool(name, input),
+    }
+}
+
+/// How a request was answered, in a few words: "Allowed", "Denied: not now", "Plan approved".
+pub fn decided_text(item: &TimelineItem) -> String {
+    let TimelineItem::Decided { tool_name, allowed, remember, message, .. } = item else { return String::new() };
+    let message = message.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    match (tool_name.as_str(), allowed, message) {
+        ("AskUserQuestion", true, _) => "Answered".to_owned(),
+        ("ExitPlanMode", true, _) => "Plan approved".to_owned(),
+        ("ExitPlanMode", false, Some(m)) => format!("Keep planning: {}", truncate_chars(m, 200)),
+        ("ExitPlanMode", false, None) => "Keep planning".to_owned(),
+        (_, true, _) if *remember => "Allowed for this session".to_owned(),
+        (_, true, _) => "Allowed".to_owned(),
+        // The server's own texts ("Denied from the phone.", "No answer within 24h: denied
+        // automatically.") say it already.
+        (_, false, Some(m)) if m.starts_with("Denied") || m.contains("denied automatically") => truncate_chars(m, 200),
+        (_, false, Some(m)) => format!("Denied: {}", truncate_chars(m, 200)),
+        (_, false, None) => "Denied".to_owned(),
+    }
+}
+
 pub fn truncate_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -156,6 +210,8 @@ impl Progress {
             TimelineItem::Retry { attempt, max_retries, error } => format!("Retrying the API ({attempt}/{max_retries}): {error}"),
             TimelineItem::Subagent { description, status } => format!("Subagent {status}: {description}"),
             TimelineItem::Truncated { .. } => truncated_text(item),
+            TimelineItem::Asked { summary, .. } => format!("Waiting for you: {summary}"),
+            TimelineItem::Decided { .. } => decided_text(item),
         };
         self.last_activity = Some(activity);
         self.last_activity_at = Some(at_ms);
@@ -206,5 +262,44 @@ mod tests {
         assert_eq!(steps, [TimelineItem::Truncated { lines: 31_250, bytes: 38_200_000 }]);
         assert_eq!(truncated_text(&steps[0]), "31,250 lines (38.2 MB) of output not kept");
         assert_eq!(truncated_text(&TimelineItem::Truncated { lines: 1, bytes: 2_500 }), "1 line (2.5 kB) of output not kept");
+    }
+
+    #[test]
+    fn a_permission_request_and_its_answer_are_two_readable_steps() {
+        let asked = json!({"type": "control_request", "request_id": "r1", "request": {
+            "subtype": "can_use_tool", "tool_name": "Write", "input": {"file_path": "/p/hello.txt", "content": "hi"}}});
+        let steps = items(&asked);
+        assert_eq!(steps, [TimelineItem::Asked { request_id: "r1".into(), summary: "Write /p/hello.txt".into() }]);
+        let mut progress = Progress::default();
+        progress.observe(&steps[0], 1);
+        assert_eq!(progress.last_activity.as_deref(), Some("Waiting for you: Write /p/hello.txt"));
+        assert_eq!(progress.tool_calls, 0);
+
+        let denied = json!({"type": "system", "subtype": "approval_decided", "request_id": "r2", "tool_name": "Bash",
+            "behavior": "deny", "by": "e2e", "message": "not on a Friday"});
+        assert_eq!(decided_text(&items(&denied)[0]), "Denied: not on a Friday");
+        let allowed = json!({"type": "system", "subtype": "approval_decided", "request_id": "r1", "tool_name": "Write",
+            "behavior": "allow", "by": "e2e", "remember": "session"});
+        assert_eq!(decided_text(&items(&allowed)[0]), "Allowed for this session");
+        let timed_out = json!({"type": "system", "subtype": "approval_decided", "request_id": "r3", "tool_name": "Bash",
+            "behavior": "deny", "by": "approval timeout", "message": "No answer within 1m: denied automatically."});
+        assert_eq!(decided_text(&items(&timed_out)[0]), "No answer within 1m: denied automatically.");
+        let keep = json!({"type": "system", "subtype": "approval_decided", "request_id": "r4", "tool_name": "ExitPlanMode",
+            "behavior": "deny", "by": "e2e", "message": "add tests"});
+        assert_eq!(decided_text(&items(&keep)[0]), "Keep planning: add tests");
+
+        // Other control lines say nothing a person follows.
+        assert!(items(&json!({"type": "control_request", "request_id": "x", "request": {"subtype": "interrupt"}})).is_empty());
+        assert!(items(&json!({"type": "control_cancel_request", "request_id": "r1"})).is_empty());
+        assert!(items(&json!({"type": "control_response", "response": {"subtype": "success"}})).is_empty());
+    }
+
+    #[test]
+    fn questions_and_plans_are_summarized_by_what_they_ask() {
+        let question = json!({"questions": [{"question": "Which colour should the button be?", "header": "Colour", "options": []}]});
+        assert_eq!(request_summary("AskUserQuestion", &question), "Question: Which colour should the button be?");
+        assert_eq!(request_summary("AskUserQuestion", &json!({})), "A question");
+        assert_eq!(request_summary("ExitPlanMode", &json!({"plan": "## Plan"})), "A plan to review");
+        assert_eq!(request_summary("Bash", &json!({"command": "npm test"})), "Bash: npm test");
     }
 }

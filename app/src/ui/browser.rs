@@ -132,8 +132,9 @@ pub async fn set_notifications(on: bool) -> bool {
 }
 
 /// Shows a system notification through the service worker, only while the app is in the
-/// background (in front, the user sees the reply anyway). Tapping it opens the session.
-pub async fn notify_task_end(title: &str, body: &str, session: uuid::Uuid) {
+/// background (in front, the user sees the reply or the card anyway) and when the user opted in.
+/// Tapping it opens the session. A later notification with the same `tag` replaces this one.
+pub async fn notify(title: &str, body: &str, session: uuid::Uuid, tag: &str) {
     #[cfg(feature = "csr")]
     {
         use wasm_bindgen::JsCast;
@@ -147,7 +148,7 @@ pub async fn notify_task_end(title: &str, body: &str, session: uuid::Uuid) {
         let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
         let options = web_sys::NotificationOptions::new();
         options.set_body(body);
-        options.set_tag(&format!("task-{session}"));
+        options.set_tag(tag);
         options.set_icon("/icons/icon-192.png");
         let data = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&data, &"session_id".into(), &session.to_string().into());
@@ -155,7 +156,7 @@ pub async fn notify_task_end(title: &str, body: &str, session: uuid::Uuid) {
         let _ = registration.show_notification_with_options(title, &options);
     }
     #[cfg(not(feature = "csr"))]
-    let _ = (title, body, session);
+    let _ = (title, body, session, tag);
 }
 
 /// Calls `open` with the session id when a notification is tapped while the app is open.

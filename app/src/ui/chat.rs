@@ -1,12 +1,13 @@
 //! The chat screen: a header with the session and its cost, the conversation, the composer.
 
+use super::approvals::Approvals;
 use super::browser;
 use super::conversation::{total_cost, Entry};
 use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
-use crate::api::timeline::{truncate_chars, truncated_text, TimelineItem};
+use crate::api::timeline::{decided_text, truncate_chars, truncated_text, TimelineItem};
 use crate::api::{sign_out, sign_out_everywhere, Me};
 use uuid::Uuid;
 use leptos::prelude::*;
@@ -48,6 +49,15 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         let total = state.tasks.with(|tasks| total_cost(tasks));
         (total > 0.0).then(|| format!("{} spent here", usd(total)))
     };
+    // The cards of what the followed task waits on go right after it, before any message
+    // queued behind it; they are rendered apart so that a changed entry list keeps their input.
+    let split = Memo::new(move |_| {
+        let task = state.timeline.task.get();
+        state.entries.with(|entries| {
+            task.and_then(|task| entries.iter().position(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)))
+                .map_or(entries.len(), |i| i + 1)
+        })
+    });
     let leave = move |everywhere: bool| {
         spawn_local(async move {
             let _ = if everywhere { sign_out_everywhere().await } else { sign_out().await };
@@ -85,7 +95,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     <SessionList state=state now=now on_chosen=move |()| drawer_open.set(false) />
                     <label class="notify">
                         <input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify />
-                        "Notify me when a task ends"
+                        "Notify me when a task ends or waits for me"
                     </label>
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
@@ -101,7 +111,15 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <Show when=move || !state.loading.get() && state.entries.with(Vec::is_empty)>
                     <p class="empty">"Ask Claude to do something in this project."</p>
                 </Show>
-                {move || state.entries.get().into_iter().map(|entry| render_entry(entry, now, state)).collect_view()}
+                {move || {
+                    let at = split.get();
+                    state.entries.with(|e| e[..at.min(e.len())].to_vec()).into_iter().map(|entry| render_entry(entry, now, state)).collect_view()
+                }}
+                <Approvals state=state />
+                {move || {
+                    let at = split.get();
+                    state.entries.with(|e| e[at.min(e.len())..].to_vec()).into_iter().map(|entry| render_entry(entry, now, state)).collect_view()
+                }}
                 <Show when=move || state.notice.get().is_some()>
                     <p class="notice" role="alert">{move || state.notice.get()}</p>
                 </Show>
@@ -165,8 +183,12 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
             let status = match (queued, ahead) {
                 (true, Some(0)) => "Queued · starts when a slot is free".to_owned(),
                 (true, Some(n)) => format!("Queued · {n} ahead"),
-                (true, None) => "Queued".to_owned(),
+                (true, None) => "Queued · runs after the current task".to_owned(),
                 (false, _) => "Working".to_owned(),
+            };
+            let status = move || {
+                let waiting = live() && state.approvals.with(|a| !a.is_empty());
+                if waiting { "Waiting for you".to_owned() } else { status.clone() }
             };
             let stop_label = if queued { "Cancel" } else { "Stop" };
             view! {
@@ -231,6 +253,14 @@ fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                             TimelineItem::Truncated { .. } => {
                                 view! { <li class="step truncated">{format!("… {}", truncated_text(step))}</li> }.into_any()
                             }
+                            TimelineItem::Asked { request_id, summary } => {
+                                let answered = steps.iter().any(|s| matches!(s, TimelineItem::Decided { request_id: r, .. } if r == request_id));
+                                let text = if answered { format!("Asked you: {summary}") } else { format!("Waiting for you: {summary}") };
+                                view! { <li class="step asked" class:waiting=!answered>{text}</li> }.into_any()
+                            }
+                            TimelineItem::Decided { allowed, .. } => {
+                                view! { <li class="step decided" class:denied=!*allowed>{decided_text(step)}</li> }.into_any()
+                            }
                         };
                         Some(line)
                     })
@@ -258,16 +288,31 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
     let _ = ev;
 }
 
+/// The permission modes a message can be sent in: the CLI's `--permission-mode` values and what
+/// the picker calls them. "default" is sent as no mode at all (the CLI's own setting: ask).
+const MODES: [(&str, &str); 4] = [("default", "Ask"), ("acceptEdits", "Accept edits"), ("plan", "Plan"), ("bypassPermissions", "Bypass")];
+
+fn mode_note(mode: &str) -> Option<&'static str> {
+    match mode {
+        "acceptEdits" => Some("Accept edits: file edits run without asking; commands still ask."),
+        "plan" => Some("Plan: Claude only reads and plans, then asks you to approve the plan."),
+        "bypassPermissions" => Some("Bypass: every tool runs without asking you, commands included. (The CLI refuses this mode when the server runs as root.)"),
+        _ => None,
+    }
+}
+
 #[component]
 fn Composer(state: ChatState) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    let mode = RwSignal::new("default".to_owned());
     let send = move || {
         let message = text.get_untracked();
         if message.trim().is_empty() {
             return;
         }
         text.set(String::new());
-        state.send(message);
+        let mode = mode.get_untracked();
+        state.send(message, (mode != "default").then_some(mode));
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Desktop: Enter sends, Shift+Enter is a new line. Phones: Enter is a new line; the
@@ -278,10 +323,23 @@ fn Composer(state: ChatState) -> impl IntoView {
         }
     };
     view! {
+        {move || {
+            mode.with(|m| mode_note(m)).map(|note| {
+                let bypass = mode.with(|m| m == "bypassPermissions");
+                view! { <p class="mode-note" class:warning=bypass role="status">{note}</p> }
+            })
+        }}
         <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             send();
         }>
+            <label for="mode" class="visually-hidden">"Permission mode"</label>
+            <select id="mode" name="mode" class="mode" class:bypass=move || mode.with(|m| m == "bypassPermissions") on:change=move |ev| mode.set(event_target_value(&ev))>
+                {MODES
+                    .into_iter()
+                    .map(|(value, label)| view! { <option value=value prop:selected=move || mode.with(|m| m == value)>{label}</option> })
+                    .collect_view()}
+            </select>
             <label for="message" class="visually-hidden">"Message"</label>
             <textarea
                 id="message"

@@ -4,6 +4,7 @@
 //! before a tunnel's ~100 s cut) and sends `Last-Event-ID`, so the server resumes where it was;
 //! sequence numbers make every line count once even if a line is replayed.
 
+use super::nudge::Nudge;
 use crate::api::timeline::{items, TimelineItem};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -13,11 +14,13 @@ pub struct Timeline {
     pub task: RwSignal<Option<Uuid>>,
     pub steps: RwSignal<Vec<TimelineItem>>,
     last_seq: StoredValue<u64>,
+    /// Told when a permission request or a decision goes by, so the poll looks at once.
+    nudge: StoredValue<Nudge>,
 }
 
 impl Timeline {
-    pub fn new() -> Self {
-        Self { task: RwSignal::new(None), steps: RwSignal::new(Vec::new()), last_seq: StoredValue::new(0) }
+    pub fn new(nudge: StoredValue<Nudge>) -> Self {
+        Self { task: RwSignal::new(None), steps: RwSignal::new(Vec::new()), last_seq: StoredValue::new(0), nudge }
     }
 
     /// Starts showing `task` from its first line.
@@ -49,6 +52,9 @@ impl Timeline {
         self.last_seq.set_value(seq);
         if let Ok(value) = serde_json::from_str(line) {
             let new = items(&value);
+            if new.iter().any(|i| matches!(i, TimelineItem::Asked { .. } | TimelineItem::Decided { .. })) {
+                self.nudge.with_value(Nudge::nudge);
+            }
             if !new.is_empty() {
                 self.steps.update(|steps| steps.extend(new));
             }

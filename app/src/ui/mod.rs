@@ -1,5 +1,6 @@
 //! The components: a sign-in screen, then the chat with its session switcher.
 
+mod approvals;
 mod backoff;
 mod browser;
 mod chat;
@@ -7,6 +8,8 @@ pub mod conversation;
 mod format;
 mod live;
 mod markdown;
+mod nudge;
+mod request;
 mod sessions;
 mod sign_in;
 mod state;

@@ -6,12 +6,22 @@ use super::browser;
 use super::conversation::{build, reply_entry, Entry};
 use super::describe;
 use super::live::Timeline;
+use super::nudge::Nudge;
+use super::request;
 use crate::api::timeline::TimelineItem;
-use crate::api::{cancel_task, list_sessions, session_transcript, submit_chat, wait_task, ChatRequest, SessionRef, SessionSummary, TaskStatus, TaskView};
+use crate::api::{
+    cancel_task, decide_approval, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, ChatRequest, PendingApproval,
+    SessionRef, SessionSummary, TaskStatus, TaskView,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 use uuid::Uuid;
+
+/// How often a task that waits on the user is polled: the server's wait only ends with the
+/// task, so a decision made on another device shows here within this.
+const WAITING_POLL: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy)]
 pub struct ChatState {
@@ -28,6 +38,14 @@ pub struct ChatState {
     pub timeline: Timeline,
     /// Timelines of tasks that ended while followed, folded above their reply.
     pub folded: RwSignal<HashMap<Uuid, Vec<TimelineItem>>>,
+    /// What the followed task waits on (tool uses, questions, a plan), oldest first, from its
+    /// polls: the same on every device, and still there after a reload.
+    pub approvals: RwSignal<Vec<PendingApproval>>,
+    /// Approvals decided here: a poll answered just before the decision must not bring them back.
+    decided: StoredValue<HashSet<String>>,
+    /// Requests seen already: each raises one notification at most.
+    seen: StoredValue<HashSet<String>>,
+    nudge: StoredValue<Nudge>,
     /// The task being followed; a new follow replaces the old one.
     watching: RwSignal<Option<Uuid>>,
     generation: StoredValue<u64>,
@@ -35,6 +53,7 @@ pub struct ChatState {
 
 impl ChatState {
     pub fn new(offline: RwSignal<bool>) -> Self {
+        let nudge = StoredValue::new(Nudge::default());
         Self {
             session: RwSignal::new(None),
             entries: RwSignal::new(Vec::new()),
@@ -44,8 +63,12 @@ impl ChatState {
             notice: RwSignal::new(None),
             offline,
             signed_out: RwSignal::new(false),
-            timeline: Timeline::new(),
+            timeline: Timeline::new(nudge),
             folded: RwSignal::new(HashMap::new()),
+            approvals: RwSignal::new(Vec::new()),
+            decided: StoredValue::new(HashSet::new()),
+            seen: StoredValue::new(HashSet::new()),
+            nudge,
             watching: RwSignal::new(None),
             generation: StoredValue::new(0),
         }
@@ -98,26 +121,30 @@ impl ChatState {
             Ok(transcript) => {
                 self.offline.set(false);
                 self.entries.set(build(&transcript.turns, &transcript.tasks));
-                let unfinished = transcript.tasks.iter().find(|t| !t.status.is_finished()).map(|t| t.task_id);
+                let unfinished = transcript.tasks.iter().find(|t| !t.status.is_finished()).map(|t| (t.task_id, t.pending_approvals.clone()));
                 self.tasks.set(transcript.tasks);
-                if let Some(task) = unfinished {
+                if let Some((task, waiting)) = unfinished {
                     self.follow(id, task);
+                    self.set_approvals(id, waiting);
                 }
             }
             Err(e) => self.failed(&e),
         }
     }
 
-    pub fn send(self, message: String) {
+    /// Sends a message in the open session, with the permission mode picked for it (`None`: the
+    /// CLI's default, ask). While a task of the session runs, the server queues it.
+    pub fn send(self, message: String, permission_mode: Option<String>) {
         let session = self.session.get_untracked();
         let (placeholder, sent_at) = (Uuid::nil(), browser::now_ms());
+        let behind = self.watching.get_untracked().is_some();
         self.notice.set(None);
         self.entries.update(|entries| {
             entries.push(Entry::User { text: message.clone() });
-            entries.push(Entry::Working { task_id: placeholder, since_ms: sent_at, queued: false, ahead: None });
+            entries.push(Entry::Working { task_id: placeholder, since_ms: sent_at, queued: behind, ahead: None });
         });
         spawn_local(async move {
-            let request = ChatRequest { message, ..Default::default() };
+            let request = ChatRequest { message, permission_mode, ..Default::default() };
             let submitted = submit_chat(session.map_or(SessionRef::New, SessionRef::Existing), request).await;
             match submitted {
                 Ok(submitted) => {
@@ -156,6 +183,59 @@ impl ChatState {
         self.generation.update_value(|g| *g += 1);
         self.watching.set(None);
         self.timeline.stop();
+        if self.approvals.with_untracked(|a| !a.is_empty()) {
+            self.approvals.set(Vec::new());
+        }
+    }
+
+    /// The approvals the followed task waits on, as its latest poll lists them. A request seen
+    /// for the first time raises a notification when the app is in the background.
+    fn set_approvals(self, session: Uuid, waiting: Vec<PendingApproval>) {
+        let waiting: Vec<PendingApproval> = self.decided.with_value(|decided| waiting.into_iter().filter(|a| !decided.contains(&a.id)).collect());
+        let new: Vec<PendingApproval> =
+            self.seen.try_update_value(|seen| waiting.iter().filter(|a| seen.insert(a.id.clone())).cloned().collect()).unwrap_or_default();
+        for approval in new {
+            let title = request::headline(&approval.tool_name, &approval.input);
+            let body = match approval.tool_name.as_str() {
+                "AskUserQuestion" => "Tap to answer.",
+                "ExitPlanMode" => "Tap to review it.",
+                _ => "Tap to allow or deny.",
+            };
+            let tag = format!("approval-{}", approval.id);
+            spawn_local(async move { browser::notify(&title, body, session, &tag).await });
+        }
+        if self.approvals.with_untracked(|current| *current != waiting) {
+            self.approvals.set(waiting);
+        }
+    }
+
+    /// Answers what the followed task waits on. On success the card goes at once and the follow
+    /// loop looks again; a request decided meanwhile (on another device) or withdrawn goes too.
+    /// `Err` is for the card to show.
+    pub async fn decide(self, approval_id: String, decision: ApprovalDecision) -> Result<(), String> {
+        let (Some(session), Some(task)) = (self.session.get_untracked(), self.watching.get_untracked()) else {
+            return Err("This task is no longer running.".to_owned());
+        };
+        let answered = decide_approval(SessionRef::Existing(session), task, approval_id.clone(), decision).await;
+        let gone = |text: &str| text.contains("was already") || text.contains("waits in this task");
+        match answered {
+            Ok(_) => {}
+            Err(e) => {
+                let (text, signed_out) = describe(&e);
+                if signed_out {
+                    self.signed_out.set(true);
+                }
+                if !gone(&text) {
+                    return Err(text);
+                }
+            }
+        }
+        self.decided.update_value(|decided| {
+            decided.insert(approval_id.clone());
+        });
+        self.approvals.update(|waiting| waiting.retain(|a| a.id != approval_id));
+        self.nudge.with_value(Nudge::nudge);
+        Ok(())
     }
 
     /// The Stop button: the server interrupts the task's process group, then kills it; the
@@ -174,7 +254,9 @@ impl ChatState {
 
     /// Follows a task until it ends: each request waits on the server (0.5 s at first, backing
     /// off to 5 s), so the reply shows the moment the task ends and only one request is ever in
-    /// flight. Network failures wait with the same backoff and try again.
+    /// flight. Network failures wait with the same backoff and try again. While the task waits
+    /// on the user it is polled every second, and a request or a decision seen on the event
+    /// stream (or made here) cuts the wait short: the cards follow within a moment.
     fn follow(self, session: Uuid, task: Uuid) {
         self.stop_following();
         let generation = self.generation.get_value();
@@ -186,13 +268,22 @@ impl ChatState {
                 if self.generation.get_value() != generation {
                     return;
                 }
-                match wait_task(SessionRef::Existing(session), task, wait.as_millis() as u32).await {
+                let nudge = self.nudge.get_value();
+                let polled = nudge.unless_nudged(wait_task(SessionRef::Existing(session), task, wait.as_millis() as u32)).await;
+                let Some(polled) = polled else {
+                    // Something changed: look now, then back off from the start.
+                    wait = Duration::ZERO;
+                    continue;
+                };
+                match polled {
                     Ok(view) if view.status.is_finished() => {
                         if self.generation.get_value() != generation {
                             return;
                         }
                         self.offline.set(false);
                         self.watching.set(None);
+                        // Whatever still waited was withdrawn with the task.
+                        self.set_approvals(session, Vec::new());
                         let steps = self.timeline.stop();
                         if !steps.is_empty() {
                             self.folded.update(|folded| {
@@ -208,19 +299,28 @@ impl ChatState {
                         return;
                     }
                     Ok(view) => {
+                        if self.generation.get_value() != generation {
+                            return;
+                        }
                         self.offline.set(false);
                         // Queue position changes as tasks ahead end; a queued task starts.
                         self.set_working(task, reply_entry(&view));
+                        let waiting = !view.pending_approvals.is_empty();
+                        self.set_approvals(session, view.pending_approvals);
+                        if waiting {
+                            wait = WAITING_POLL;
+                            continue;
+                        }
                     }
                     Err(e) => {
                         self.failed(&e);
                         if self.signed_out.get_untracked() {
                             return;
                         }
-                        browser::sleep(wait).await;
+                        browser::sleep(wait.max(backoff::FIRST)).await;
                     }
                 }
-                wait = backoff::next(wait);
+                wait = if wait < backoff::FIRST { backoff::FIRST } else { backoff::next(wait) };
             }
         });
     }
@@ -239,5 +339,5 @@ fn notify(view: &TaskView) {
     };
     let body = crate::api::timeline::truncate_chars(&body, 140);
     let (title, session) = (title.to_owned(), view.session_id);
-    spawn_local(async move { browser::notify_task_end(&title, &body, session).await });
+    spawn_local(async move { browser::notify(&title, &body, session, &format!("task-{session}")).await });
 }
