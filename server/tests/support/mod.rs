@@ -81,6 +81,20 @@ pub fn self_signed_certificate(dirs: &Dirs) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
+/// A CLI waits on its stdin for ever once its server is gone (it is the restarted server that
+/// ends it): a test's CLIs go with its folders.
+impl Drop for Dirs {
+    fn drop(&mut self) {
+        for invocation in self.invocations() {
+            if let Some(pid) = invocation["pid"].as_i64().map(|p| p as i32).filter(|p| *p > 1) {
+                if !processes_in_group(pid).is_empty() {
+                    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
 pub struct Server {
     pub child: Child,
     pub base: String,
