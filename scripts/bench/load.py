@@ -463,8 +463,9 @@ def cmd_approvals(args) -> dict:
         if done["status"] != "completed":
             raise SystemExit(f"the task ended {done['status']}: {done}")
     # The app follows a task with wait_task on its schedule (app/src/ui/backoff.rs: 0.5 s, then
-    # x1.5 up to 5 s); wait_task wakes when the task starts or finishes, or when its wait runs
-    # out, so a request that comes meanwhile shows when the current wait ends.
+    # x1.5 up to 5 s); wait_task answers when the task finishes or its wait runs out, and then
+    # with the task as read when the wait began (or at the last wake-up: any task's end), so a
+    # request shows at the end of the first wait that began after it.
     seen_wait, schedule = [], []
     for i in range(args.wait_samples):
         _, body = client.submit(f"#WRITE:{os.path.join(args.project, f'approval-wait-{i}.txt')}")
