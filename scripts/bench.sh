@@ -3,10 +3,12 @@
 # server on 127.0.0.1 (fake claude, temporary data dir, CLI home and project) with wrk and a
 # Python client. Prints each figure with its target and its ratio to the target.
 #
-#   scripts/bench.sh [--record] [--no-criterion]
+#   scripts/bench.sh [--record] [--no-criterion] [--only-approvals]
 #
-#   --record        also write the figures into BENCHMARKS.md (its bench:results block)
-#   --no-criterion  skip the criterion benches (the load figures only)
+#   --record          also write the figures into BENCHMARKS.md (its bench:results block)
+#   --no-criterion    skip the criterion benches (the load figures only)
+#   --only-approvals  only the permission-request figures (about 30 s); with --record, only
+#                     their rows of the block are replaced, with a line saying when
 #
 # Installs wrk (Debian's package) if it is missing. Takes about 3 minutes on 2 cores once built.
 set -euo pipefail
@@ -15,11 +17,13 @@ repo=$PWD
 
 record=0
 criterion=1
+only_approvals=0
 for arg in "$@"; do
   case "$arg" in
     --record) record=1 ;;
     --no-criterion) criterion=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --only-approvals) only_approvals=1; criterion=0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -92,15 +96,18 @@ fi
 # ---- the release server
 echo "== release build"
 cargo build --release -p server
-echo "== data set: 2,000 sessions / 100,000 transcript lines in the CLI home"
-python3 scripts/bench/make_sessions.py --home "$root/claude-home" --project "$project" --sessions 2000 --lines 100000 | tee "$results/dataset.json"
+if [ "$only_approvals" = 0 ]; then
+  echo "== data set: 2,000 sessions / 100,000 transcript lines in the CLI home"
+  python3 scripts/bench/make_sessions.py --home "$root/claude-home" --project "$project" --sessions 2000 --lines 100000 | tee "$results/dataset.json"
+fi
 
 echo "== server"
 AUTH_USERNAME="$BENCH_USER" AUTH_PASSWORD="$BENCH_PASSWORD" LOG=warn \
+  FAKE_CLAUDE_TIMING_LOG="$root/timing.jsonl" \
   target/release/server --host 127.0.0.1 --port 0 \
   --project "$project" --data-dir "$root/data" --site-dir "$repo/dist" \
   --claude-bin scripts/fake-claude/claude --claude-config-dir "$root/claude-home" \
-  --max-concurrent 8 --stop-grace-secs 1 >"$root/server.log" 2>&1 &
+  --max-concurrent 8 --max-queued-total 1000 --stop-grace-secs 1 >"$root/server.log" 2>&1 &
 server_pid=$!
 base=""
 for _ in $(seq 1 200); do
@@ -112,6 +119,21 @@ done
 [ -n "$base" ] || { cat "$root/server.log" >&2; echo "bench: the server never said where it listens" >&2; exit 1; }
 echo "pid $server_pid at $base"
 cp /proc/loadavg "$results/loadavg_start.txt"
+
+approvals() {
+  echo "== permission requests: CLI writes the request -> the app sees it; decision -> the CLI reads it (30 Writes)"
+  load approvals "$base" --count 30 --project "$project" --timing-log "$root/timing.jsonl" | tee "$results/approvals.json"
+}
+if [ "$only_approvals" = 1 ]; then
+  approvals
+  cp /proc/loadavg "$results/loadavg_end.txt"
+  if [ "$record" = 1 ]; then
+    python3 scripts/bench/report.py "$results" --partial --record BENCHMARKS.md
+  else
+    python3 scripts/bench/report.py "$results" --partial
+  fi
+  exit 0
+fi
 
 rss_kb() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$server_pid/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -172,6 +194,8 @@ load concurrent "$base" --count 50 --cap 8 --server-pid "$server_pid" | tee "$re
 
 echo "== CLI result -> the app shows it: 20 tasks (#SLOW=0.5) followed with wait_task"
 load wait-task "$base" --count 20 | tee "$results/wait_task.json"
+
+approvals
 
 if [ -f dist/index.html ]; then
   echo "== first-load transfer (Accept-Encoding: br, gzip)"

@@ -12,6 +12,9 @@ only). Each subcommand prints one JSON object on stdout; progress goes to stderr
                                                   50 submits at once: CLI processes, zombies
     load.py listing    BASE --seconds 4.5         GET /api/sessions?limit=20 over and over
     load.py wait-task  BASE --count 20            CLI result -> the app's wait_task answer
+    load.py approvals  BASE --count 30 --project DIR --timing-log FILE
+                                                  permission request written by the CLI -> the
+                                                  app sees it; decision posted -> the CLI reads it
     load.py transfer   BASE --dist dist           first-load bytes with Accept-Encoding: br, gzip
     load.py cancel-all BASE --server-pid PID      stops every unfinished task this script made
 
@@ -368,6 +371,131 @@ def cmd_wait_task(args) -> dict:
     return {**summary(lags), "calls": calls}
 
 
+def timing_stamp(path: str, event: str, request_id: str, limit: float = 10) -> float:
+    """The fake CLI's wall-clock stamp (ms) of `event` for `request_id`, from its
+    FAKE_CLAUDE_TIMING_LOG file."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    entry = json.loads(line)
+                    if entry["event"] == event and entry["request_id"] == request_id:
+                        return entry["at_ms"]
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the fake CLI never stamped {event} for {request_id}")
+        time.sleep(0.005)
+
+
+class EventStream(threading.Thread):
+    """Follows a task's event stream (SSE) and notes when its first control_request line
+    arrives (wall-clock ms)."""
+
+    def __init__(self, base: str, session: str, task: str):
+        super().__init__(daemon=True)
+        self.base, self.path = base, f"/api/sessions/{session}/tasks/{task}/events"
+        self.request_seen_ms = None
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        url = urllib.parse.urlsplit(self.base)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        conn.request("GET", self.path, headers={"Authorization": AUTH, "Accept": "text/event-stream"})
+        response = conn.getresponse()
+        self.ready.set()
+        try:
+            while True:
+                line = response.readline()
+                if not line:
+                    return
+                if line.startswith(b"data: ") and b'"control_request"' in line:
+                    if json.loads(line[6:]).get("type") == "control_request":
+                        self.request_seen_ms = time.time() * 1000
+                        return
+        except (OSError, ValueError):
+            return
+        finally:
+            conn.close()
+
+
+def cmd_approvals(args) -> dict:
+    """One task at a time, each a Write that asks permission (`#WRITE:`), on an otherwise idle
+    server. Per task: the fake CLI stamps the moment its control_request line is flushed to its
+    stdout (the server's spool file); the client polls the task every POLL_MS and notes the
+    first answer carrying pending_approvals, while an event-stream reader notes the
+    control_request line's arrival. Then the client posts `allow` and the fake stamps the moment
+    it has read and parsed the control_response from its stdin (the FIFO)."""
+    poll_ms = 5
+    client = Client(args.base)
+    seen_poll, seen_stream, answered, post_rtt = [], [], [], []
+    for i in range(args.count):
+        _, body = client.submit(f"#WRITE:{os.path.join(args.project, f'approval-bench-{i}.txt')}")
+        session, task = body["session_id"], body["task_id"]
+        stream = EventStream(args.base, session, task)
+        stream.start()
+        stream.ready.wait(5)
+        deadline = time.monotonic() + 30
+        while True:
+            view = client.task(session, task)
+            received = time.time() * 1000
+            if view.get("pending_approvals"):
+                break
+            if view["status"] in FINISHED or time.monotonic() > deadline:
+                raise SystemExit(f"task {task} never asked: {view}")
+            time.sleep(poll_ms / 1000)
+        approval = view["pending_approvals"][0]
+        written = timing_stamp(args.timing_log, "request_written", approval["id"])
+        seen_poll.append(received - written)
+        stream.join(5)
+        if stream.request_seen_ms is None:
+            raise SystemExit(f"the event stream of {task} never carried the request")
+        seen_stream.append(stream.request_seen_ms - written)
+        time.sleep(0.05)  # the request's own processing is over before the decision is timed
+        posted = time.time() * 1000
+        status, decided = client.json("POST", f"/api/sessions/{session}/tasks/{task}/approvals/{approval['id']}", {"decision": "allow"})
+        post_rtt.append(time.time() * 1000 - posted)
+        if status != 200:
+            raise SystemExit(f"decision failed: {status} {decided}")
+        answered.append(timing_stamp(args.timing_log, "response_read", approval["id"]) - posted)
+        done = client.wait_finished(session, task)
+        if done["status"] != "completed":
+            raise SystemExit(f"the task ended {done['status']}: {done}")
+    # The app follows a task with wait_task on its schedule (app/src/ui/backoff.rs: 0.5 s, then
+    # x1.5 up to 5 s); wait_task answers when the task finishes or its wait runs out, and then
+    # with the task as read when the wait began (or at the last wake-up: any task's end), so a
+    # request shows at the end of the first wait that began after it.
+    seen_wait, schedule = [], []
+    for i in range(args.wait_samples):
+        _, body = client.submit(f"#WRITE:{os.path.join(args.project, f'approval-wait-{i}.txt')}")
+        session, task = body["session_id"], body["task_id"]
+        wait_ms, calls = 500, 0
+        while True:
+            form = {"session": session, "task_id": task, "wait_ms": str(wait_ms)}
+            status, view = client.json("POST", "/api/fn/wait_task", form=form)
+            received = time.time() * 1000
+            calls += 1
+            if status != 200 or view["status"] in FINISHED:
+                raise SystemExit(f"wait_task answered {status} without the request: {view}")
+            if view.get("pending_approvals"):
+                break
+            wait_ms = min(wait_ms * 3 // 2, 5000)
+        schedule.append(calls)
+        approval = view["pending_approvals"][0]
+        seen_wait.append(received - timing_stamp(args.timing_log, "request_written", approval["id"]))
+        client.json("POST", f"/api/sessions/{session}/tasks/{task}/approvals/{approval['id']}", {"decision": "allow"})
+        client.wait_finished(session, task)
+    return {
+        "seen_wait_task": {**summary(seen_wait), "calls": schedule} if seen_wait else None,
+        "seen_poll": summary(seen_poll),
+        "seen_stream": summary(seen_stream),
+        "answered": summary(answered),
+        "post_rtt": summary(post_rtt),
+        "poll_ms": poll_ms,
+    }
+
+
 def cmd_transfer(args) -> dict:
     index = open(os.path.join(args.dist, "index.html"), encoding="utf-8").read()
     paths = ["/"]
@@ -441,7 +569,7 @@ def cmd_cancel_all(args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("submit", "submit-start", "completed", "burst-queued", "concurrent", "listing", "wait-task", "transfer", "cancel-all"):
+    for name in ("submit", "submit-start", "completed", "burst-queued", "concurrent", "listing", "wait-task", "approvals", "transfer", "cancel-all"):
         p = sub.add_parser(name)
         p.add_argument("base")
         p.add_argument("--count", type=int, default=20)
@@ -450,6 +578,9 @@ def main() -> None:
         p.add_argument("--seconds", type=float, default=4.5)
         p.add_argument("--min-count", type=int, default=100)
         p.add_argument("--dist", default="dist")
+        p.add_argument("--project", default="")
+        p.add_argument("--timing-log", default="")
+        p.add_argument("--wait-samples", type=int, default=5)
     args = parser.parse_args()
     handler = globals()["cmd_" + args.command.replace("-", "_")]
     print(json.dumps(handler(args)))

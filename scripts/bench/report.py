@@ -3,7 +3,10 @@
 with its target and its ratio to the target, and with --record writes the same table into
 BENCHMARKS.md between its `<!-- bench:results:begin -->` and `<!-- bench:results:end -->` lines.
 
-    report.py RESULTS_DIR [--record BENCHMARKS.md]
+    report.py RESULTS_DIR [--record BENCHMARKS.md] [--partial]
+
+With --partial (scripts/bench.sh --only-approvals) only the figures measured are printed, and
+--record replaces only their rows in the block, with a line saying when they were measured.
 """
 
 import argparse
@@ -60,7 +63,8 @@ class Row:
         ratio = self.measured / self.target if self.target else float("inf")
         if self.direction == "<=":
             met = self.measured <= self.target
-            miss = f"missed by {self.measured - self.target:,.3g} {self.unit} (+{(ratio - 1) * 100:.0f}%)"
+            over = self.measured - self.target
+            miss = f"missed by {over:,.0f} {self.unit} (+{(ratio - 1) * 100:.0f}%)" if over >= 100 else f"missed by {over:,.3g} {self.unit} (+{(ratio - 1) * 100:.0f}%)"
         else:
             met = self.measured >= self.target
             miss = f"missed by {self.target - self.measured:,.0f} {self.unit} (-{(1 - ratio) * 100:.0f}%)"
@@ -143,6 +147,25 @@ def rows(folder: str) -> list[Row]:
     out.append(Row("CLI result → the app shows it, p95", wait and wait["p95"], "ms", 500, "<=",
                    wait and f"wait_task answer received − task finished_at, n={wait['n']}; p50 {wait['p50']:.1f} ms, p95 {wait['p95']:.1f} ms"))
 
+    approvals = load(folder, "approvals.json")
+    seen, stream, by_wait = (approvals or {}).get("seen_poll"), (approvals or {}).get("seen_stream"), (approvals or {}).get("seen_wait_task")
+    out.append(Row("permission request → the app sees it, p95", seen and seen["p95"], "ms", 100, "<=",
+                   seen and f"the fake CLI's stamp once its control_request line is flushed to its stdout (the server's spool file) → the first "
+                   f"GET …/tasks/{{t}} answer carrying pending_approvals, polled every {approvals['poll_ms']} ms; one Write at a time on an idle server, "
+                   f"n={seen['n']}; p50 {seen['p50']:.1f} ms, max {seen['max']:.1f} ms; the same line on the event stream (SSE): p50 {stream['p50']:.1f} ms, "
+                   f"p95 {stream['p95']:.1f} ms"))
+    out.append(Row("permission request → the app's wait_task shows it, p95", by_wait and by_wait["p95"], "ms", 100, "<=",
+                   by_wait and f"wait_task from the submit on, on the app's schedule (0.5 s, ×1.5, ≤ 5 s), n={by_wait['n']}: it answers when the task "
+                   f"finishes or the wait runs out, with the task as it stood when the wait began, so a request shows at the end of the first "
+                   f"wait begun after it; p50 {by_wait['p50']:.0f} ms, max {by_wait['max']:.0f} ms; "
+                   f"wait_task calls per task: {by_wait['calls']}"))
+    answered = (approvals or {}).get("answered")
+    rtt = (approvals or {}).get("post_rtt")
+    out.append(Row("decision → the CLI reads it, p95", answered and answered["p95"], "ms", 10, "<=",
+                   answered and f"POST …/approvals/{{id}} sent (client clock) → the fake CLI has read and parsed the control_response from its stdin "
+                   f"(a FIFO), n={answered['n']}; p50 {answered['p50']:.2f} ms, max {answered['max']:.2f} ms; the POST's round trip: p50 "
+                   f"{rtt['p50']:.2f} ms, p95 {rtt['p95']:.2f} ms"))
+
     transfer = load(folder, "transfer.json")
     if transfer is None:
         out.append(Row("first-load transfer, compressed", None, "KB", 300, "<=", "skipped: no dist/ (scripts/build.sh builds it)"))
@@ -179,13 +202,48 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model or platform.processor()}), {mem:.0f} GB RAM, Linux {platform.release()}"
 
 
+PARTIAL = "Measured apart:"
+
+
+def record_partial(path: str, measured: list[Row], note: str) -> None:
+    """Replaces the rows of `measured` in the block's results table (appends those it lacks) and
+    the line saying when they were measured; the rest of the block stays as it was."""
+    text = open(path, encoding="utf-8").read()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"report: {path} has no {BEGIN} ... {END} block to update")
+    head, rest = text.split(BEGIN, 1)
+    block, tail = rest.split(END, 1)
+    lines = [line for line in block.split("\n") if not line.startswith(PARTIAL)]
+    header = next(i for i, line in enumerate(lines) if line.startswith("| figure |"))
+    end = header
+    while end + 1 < len(lines) and lines[end + 1].startswith("|"):
+        end += 1
+    for row in measured:
+        line = "| " + " | ".join(cell.replace("|", "\\|") for cell in row.cells()) + " |"
+        at = next((i for i in range(header + 2, end + 1) if lines[i].startswith(f"| {row.figure} |")), None)
+        if at is None:
+            end += 1
+            lines.insert(end, line)
+        else:
+            lines[at] = line
+    lines.insert(end + 1, "")
+    lines.insert(end + 2, note)
+    block = "\n".join(lines)
+    block = re.sub(r"\n{3,}", "\n\n", block)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(head + BEGIN + block + END + tail)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
     parser.add_argument("--record", metavar="BENCHMARKS_MD")
+    parser.add_argument("--partial", action="store_true")
     args = parser.parse_args()
 
     all_rows = rows(args.results)
+    if args.partial:
+        all_rows = [row for row in all_rows if row.measured is not None]
     header = ["figure", "measured", "target", "ratio", "outcome", "how / notes"]
     body = [row.cells() for row in all_rows]
     # The terminal table: the notes on lines of their own.
@@ -210,6 +268,12 @@ def main() -> None:
     if args.record:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+        if args.partial:
+            note = (f"{PARTIAL} {'; '.join(row.figure for row in all_rows)}: measured {datetime.date.today().isoformat()}, commit "
+                    f"{commit}{' (with uncommitted changes)' if dirty else ''}, with `scripts/bench.sh --only-approvals --record`; {load_note}.")
+            record_partial(args.record, all_rows, note)
+            print(f"recorded {len(all_rows)} rows in {args.record}")
+            return
         block = [
             BEGIN,
             f"Measured {datetime.date.today().isoformat()} on {machine()}, commit {commit}{' (with uncommitted changes)' if dirty else ''},",

@@ -147,6 +147,105 @@ async fn a_write_waiting_across_a_server_kill_is_allowed_after_the_restart() {
 }
 
 #[tokio::test]
+async fn a_question_is_answered_from_the_phone_and_the_model_reads_the_answer() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let server = start(&dirs, &claude, &api);
+    let (task, session) = server.submit("new", "#ASK").await;
+    let (id, approval) = first_approval(&server, &session, &task).await;
+    assert_eq!(approval["tool_name"], "AskUserQuestion", "{approval}");
+    let question = &approval["input"]["questions"][0];
+    assert_eq!(question["question"], anthropic::ASK_QUESTION, "{approval}");
+    let labels: Vec<&str> = question["options"].as_array().expect("options").iter().filter_map(|o| o["label"].as_str()).collect();
+    assert_eq!(labels, ["Red", "Blue"]);
+
+    // Answering is allowing with the answers added to the input.
+    let mut answered = approval["input"].clone();
+    answered["answers"] = json!({ anthropic::ASK_QUESTION: "Blue" });
+    let (code, decided) = server.decide(&session, &task, &id, json!({"decision": "allow", "updated_input": answered})).await;
+    assert_eq!((code, decided["status"].as_str()), (200, Some("allowed")), "{decided}");
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let reply = done["result"]["result"].as_str().unwrap_or("");
+    assert!(reply.starts_with("Tool said: [is_error=false] Your questions have been answered"), "{reply}");
+    assert!(reply.contains(r#""Which colour should the button be?"="Blue""#), "the model read the answer: {reply}");
+}
+
+#[tokio::test]
+async fn a_plan_is_approved_or_sent_back_with_feedback() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let server = start(&dirs, &claude, &api);
+
+    let (task, session) = submit_with(&server, json!({"message": "#PLAN", "permission_mode": "plan"})).await;
+    let (id, approval) = first_approval(&server, &session, &task).await;
+    assert_eq!((approval["tool_name"].as_str(), approval["input"]["plan"].as_str()), (Some("ExitPlanMode"), Some(anthropic::PLAN)), "{approval}");
+    let (code, decided) = server.decide(&session, &task, &id, json!({"decision": "allow"})).await;
+    assert_eq!(code, 200, "{decided}");
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let reply = done["result"]["result"].as_str().unwrap_or("");
+    assert!(reply.starts_with("Tool said: [is_error=false] User has approved your plan."), "{reply}");
+
+    // Keep planning: a deny with feedback, which the model reads.
+    let (task, session) = submit_with(&server, json!({"message": "#PLAN", "permission_mode": "plan"})).await;
+    let (id, _) = first_approval(&server, &session, &task).await;
+    let feedback = "Keep planning: also update the docs.";
+    let (code, decided) = server.decide(&session, &task, &id, json!({"decision": "deny", "message": feedback})).await;
+    assert_eq!((code, decided["status"].as_str()), (200, Some("denied")), "{decided}");
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["result"], format!("Tool said: [is_error=true] {feedback}"), "{done}");
+}
+
+#[tokio::test]
+async fn a_denied_command_is_shown_before_it_runs_and_the_model_reads_why() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let server = start(&dirs, &claude, &api);
+    let build = dirs.project().join("build");
+    std::fs::create_dir_all(&build).expect("mkdir build");
+
+    let (task, session) = server.submit("new", "#BASH:rm -rf build").await;
+    let (id, approval) = first_approval(&server, &session, &task).await;
+    assert_eq!((approval["tool_name"].as_str(), approval["input"]["command"].as_str()), (Some("Bash"), Some("rm -rf build")), "{approval}");
+    let reason = "Not now: ask me after lunch.";
+    let (code, _) = server.decide(&session, &task, &id, json!({"decision": "deny", "message": reason})).await;
+    assert_eq!(code, 200);
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["result"], format!("Tool said: [is_error=true] {reason}"), "{done}");
+    let denials = done["result"]["permission_denials"].as_array().cloned().unwrap_or_default();
+    assert_eq!(denials.first().map(|d| d["tool_input"]["command"].clone()), Some(json!("rm -rf build")), "{done}");
+    assert!(build.is_dir(), "the denied command did not run");
+}
+
+#[tokio::test]
+async fn a_write_allowed_for_the_session_lets_the_next_write_through_unasked() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let server = start(&dirs, &claude, &api);
+    let (first, second) = (dirs.project().join("first.txt"), dirs.project().join("second.txt"));
+
+    let (task, session) = server.submit("new", &format!("#WRITE:{}\n#WRITE:{}", first.display(), second.display())).await;
+    let (id, approval) = first_approval(&server, &session, &task).await;
+    assert_eq!(approval["input"]["file_path"].as_str(), first.to_str(), "{approval}");
+    let (code, decided) = server.decide(&session, &task, &id, json!({"decision": "allow", "remember": "session"})).await;
+    assert_eq!((code, decided["remember"].as_str()), (200, Some("session")), "{decided}");
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert!(first.exists() && second.exists(), "both writes happened: {done}");
+    let reply = done["result"]["result"].as_str().unwrap_or("");
+    assert!(reply.contains(&format!("File created successfully at: {}", second.display())), "{reply}");
+
+    let (_, events) = server.get(&format!("/api/sessions/{session}/tasks/{task}/events?after=0")).await;
+    let events = events["events"].as_array().cloned().unwrap_or_default();
+    let asked = events.iter().filter(|e| e["event"]["type"] == "control_request").count();
+    let writes = events.iter().filter(|e| e["event"]["type"] == "assistant" && e["event"]["message"]["content"][0]["name"] == "Write").count();
+    assert_eq!((writes, asked), (2, 1), "two writes, one question");
+}
+
+#[tokio::test]
 async fn an_api_error_fails_with_its_message_and_option_like_messages_stay_text() {
     let Some(claude) = real_claude() else { return };
     let (dirs, api) = (Dirs::new(), anthropic::start().await);
@@ -186,6 +285,21 @@ async fn stopping_mid_run_leaves_no_process_and_a_killed_server_loses_nothing() 
     let done = server.wait_finished(&session, &task, LONG).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["result"]["result"], "Stand-in reply to: outlive the server #SLOW=4");
+}
+
+/// Submits a chat body to a new session: `(task_id, session_id)`.
+async fn submit_with(server: &Server, body: Value) -> (String, String) {
+    let (code, submitted) = server.post_json("/api/sessions/new/chat", &body).await;
+    assert_eq!(code, 200, "{submitted}");
+    (submitted["task_id"].as_str().expect("id").to_owned(), submitted["session_id"].as_str().expect("session").to_owned())
+}
+
+/// Waits until the task asks, and checks it asks one thing: `(approval id, the approval)`.
+async fn first_approval(server: &Server, session: &str, task: &str) -> (String, Value) {
+    let waiting = server.wait_for_approval(session, task).await;
+    let pending = waiting["pending_approvals"].as_array().cloned().unwrap_or_default();
+    assert_eq!(pending.len(), 1, "{waiting}");
+    (pending[0]["id"].as_str().expect("id").to_owned(), pending[0].clone())
 }
 
 async fn wait_for_request(api: &anthropic::StandInApi, count: usize) {

@@ -3,8 +3,13 @@
 //! `POST /v1/messages` answers like the real API: server-sent events when the request asks to
 //! stream (message_start, content_block_start/delta/stop, message_delta, message_stop), a plain
 //! JSON message otherwise. What it answers is scripted by markers in the user's prompt:
-//! - `#BASH:<command>`: a Bash tool call, then (after the tool result) "Tool said: ...";
-//! - `#WRITE:<absolute path>`: a Write tool call (denied in `-p` mode unless allowed);
+//! - `#BASH:<command>`: a Bash tool call (the command runs to the next marker or the prompt's end);
+//! - `#WRITE:<absolute path>`: a Write tool call;
+//! - `#ASK`: an `AskUserQuestion` call ("Which colour should the button be?", Red or Blue);
+//! - `#PLAN`: an `ExitPlanMode` call with a three-step Markdown plan;
+//! - these four may be combined: one tool call per API call, in prompt order, then (after the
+//!   last tool result) "Tool said: [is_error=<bool>] <the result's first 300 characters>", as the
+//!   stand-in that recorded `fixtures/claude-cli/stdio/` answered (input shapes from there too);
 //! - `#ERR<status>`: an API error with that HTTP status;
 //! - `#SLOW=<seconds>`: wait before answering;
 //! - anything else: "Stand-in reply to: <prompt>".
@@ -60,13 +65,14 @@ async fn messages(State(requests): State<Arc<Mutex<Vec<Value>>>>, Json(body): Js
         let error = json!({ "type": "error", "error": { "type": kind, "message": format!("Stand-in {} error", status.as_u16()) } });
         return (status, Json(error)).into_response();
     }
-    let reply = match last_tool_result(&body) {
-        Some((text, is_error)) => Reply::Text(format!("Tool said: [is_error={is_error}] {text}")),
-        None => match (marker(&prompt, "#BASH:"), marker(&prompt, "#WRITE:")) {
-            (Some(command), _) => Reply::Tool { name: "Bash", input: json!({ "command": command, "description": "Run stand-in command" }) },
-            (_, Some(path)) => Reply::Tool { name: "Write", input: json!({ "file_path": path, "content": "written by the stand-in\n" }) },
-            _ => Reply::Text(format!("Stand-in reply to: {prompt}")),
-        },
+    let steps = tool_steps(&prompt);
+    let reply = match (steps.get(tools_called_since_prompt(&body)), last_tool_result(&body)) {
+        (Some((name, input)), _) => Reply::Tool { name: *name, input: input.clone() },
+        (None, Some((text, is_error))) => {
+            let quoted: String = text.chars().take(TOOL_SAID_LIMIT).collect();
+            Reply::Text(format!("Tool said: [is_error={is_error}] {quoted}"))
+        }
+        (None, None) => Reply::Text(format!("Stand-in reply to: {prompt}")),
     };
     let model = body["model"].as_str().unwrap_or("claude-stand-in").to_owned();
     if body["stream"].as_bool() == Some(true) {
@@ -74,6 +80,63 @@ async fn messages(State(requests): State<Arc<Mutex<Vec<Value>>>>, Json(body): Js
     } else {
         Json(message(&model, &reply)).into_response()
     }
+}
+
+/// How much of a tool result the final reply quotes (as the recording stand-in did).
+const TOOL_SAID_LIMIT: usize = 300;
+pub const ASK_QUESTION: &str = "Which colour should the button be?";
+pub const PLAN: &str = "## Plan\n1. Read the code\n2. Change the button colour\n3. Run the tests";
+/// Every marker a `#BASH:` command stops at.
+const MARKERS: [&str; 11] = ["#WRITE:", "#BASH:", "#ASK", "#PLAN", "#SLOW", "#TOOL", "#DENY", "#ERR", "#CRASH", "#PLAINERR", "#MAXTURNS"];
+
+/// The tool calls a prompt scripts, in prompt order.
+fn tool_steps(prompt: &str) -> Vec<(&'static str, Value)> {
+    let starts: Vec<(usize, &str)> =
+        prompt.match_indices('#').filter_map(|(at, _)| MARKERS.iter().find(|m| prompt[at..].starts_with(*m)).map(|m| (at, *m))).collect();
+    let mut steps = Vec::new();
+    for (i, &(at, name)) in starts.iter().enumerate() {
+        let rest = &prompt[at + name.len()..];
+        let until_next = starts.get(i + 1).map_or(rest, |&(next, _)| &prompt[at + name.len()..next]);
+        match name {
+            "#WRITE:" => {
+                let path = rest.split_whitespace().next().unwrap_or("");
+                if !path.is_empty() {
+                    steps.push(("Write", json!({ "file_path": path, "content": "written by the stand-in\n" })));
+                }
+            }
+            "#BASH:" if !until_next.trim().is_empty() => {
+                steps.push(("Bash", json!({ "command": until_next.trim(), "description": "Run stand-in command" })));
+            }
+            "#ASK" => steps.push((
+                "AskUserQuestion",
+                json!({ "questions": [{
+                    "question": ASK_QUESTION,
+                    "header": "Colour",
+                    "multiSelect": false,
+                    "options": [{ "label": "Red", "description": "A warm red" }, { "label": "Blue", "description": "A calm blue" }],
+                }] }),
+            )),
+            "#PLAN" => steps.push(("ExitPlanMode", json!({ "plan": PLAN }))),
+            _ => {}
+        }
+    }
+    steps
+}
+
+/// Tool calls the assistant made since the user's latest prompt: the next scripted step.
+fn tools_called_since_prompt(body: &Value) -> usize {
+    let Some(messages) = body["messages"].as_array() else { return 0 };
+    let prompt_at = messages.iter().rposition(|m| m["role"] == "user" && !has_tool_result(m) && user_text(m).is_some()).unwrap_or(0);
+    messages[prompt_at..]
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .filter_map(|m| m["content"].as_array())
+        .map(|blocks| blocks.iter().filter(|b| b["type"] == "tool_use").count())
+        .sum()
+}
+
+fn has_tool_result(message: &Value) -> bool {
+    message["content"].as_array().is_some_and(|blocks| blocks.iter().any(|b| b["type"] == "tool_result"))
 }
 
 /// The latest prompt the user typed (tool results are not prompts); markers live there.
@@ -107,11 +170,10 @@ fn last_tool_result(body: &Value) -> Option<(String, bool)> {
     Some((text.trim().to_owned(), block["is_error"].as_bool().unwrap_or(false)))
 }
 
+/// The word right after `name` (`#SLOW=2.5`, `#ERR529`).
 fn marker(prompt: &str, name: &str) -> Option<String> {
     let start = prompt.find(name)? + name.len();
-    let value: String = prompt[start..].lines().next().unwrap_or("").to_owned();
-    let value = if name.ends_with('=') || name == "#ERR" { value.split_whitespace().next().unwrap_or("").to_owned() } else { value };
-    (!value.is_empty()).then_some(value)
+    prompt[start..].lines().next()?.split_whitespace().next().map(str::to_owned)
 }
 
 fn content(reply: &Reply) -> Value {
