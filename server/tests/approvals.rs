@@ -187,3 +187,22 @@ async fn a_finished_task_leaves_no_cli_waiting_for_more_input() {
     let leftovers: Vec<_> = std::fs::read_dir(dirs.data().join("spool")).map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect()).unwrap_or_default();
     assert!(leftovers.is_empty(), "no output or input file is left: {leftovers:?}");
 }
+
+#[tokio::test]
+async fn a_waiting_client_hears_of_a_new_request_at_once_not_at_the_end_of_its_wait() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    // The legacy synchronous call waits up to 90 s for the task's end; a request ends the wait.
+    let started = Instant::now();
+    let (code, answer) = server.post_json("/api/chat", &json!({"message": format!("#WRITE:{}", project_file(&dirs, "legacy.txt"))})).await;
+    let waited = started.elapsed();
+    assert_eq!(code, 200, "{answer}");
+    println!("a request reached a waiting client after {waited:?}");
+    assert!(waited < Duration::from_secs(20), "answered at the request, not after the 90 s wait: {waited:?}");
+    assert_eq!((answer["status"].as_str(), answer["success"].as_bool()), (Some("processing"), Some(false)), "{answer}");
+    assert!(answer["error"].as_str().is_some_and(|e| e.contains("waiting for your decision on Write")), "{answer}");
+    let id = answer["pending_approvals"][0]["id"].as_str().expect("the request");
+    let (session, task) = (answer["session_id"].as_str().expect("session"), answer["task_id"].as_str().expect("task"));
+    assert_eq!(decide(&server, session, task, id, json!({"decision": "deny"})).await.0, 200);
+    assert_eq!(server.wait_finished(session, task, LONG).await["status"], "completed");
+}

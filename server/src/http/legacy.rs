@@ -38,6 +38,11 @@ pub async fn chat(
     let error = match task.status {
         TaskStatus::Completed => Value::Null,
         status if status.is_finished() => json!(task.error),
+        // The wait ends early when the CLI asks for a decision: this door cannot answer it.
+        _ if !task.pending_approvals.is_empty() => json!(format!(
+            "waiting for your decision on {}; answer at POST /api/sessions/{}/tasks/{}/approvals/{{id}}",
+            task.pending_approvals[0].tool_name, submitted.session_id, submitted.task_id
+        )),
         _ => json!(format!(
             "still running after {} s; poll /api/sessions/{}/tasks/{}",
             state.sync_timeout.as_secs(),
@@ -54,5 +59,6 @@ pub async fn chat(
         "error": error,
         "task_id": submitted.task_id,
         "status": task.status,
+        "pending_approvals": task.pending_approvals,
     })))
 }

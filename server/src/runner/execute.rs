@@ -25,8 +25,9 @@ use uuid::Uuid;
 /// How long the CLI may take to read its message (a long one fills the pipe until it does).
 const MESSAGE_WRITE_LIMIT: Duration = Duration::from_secs(120);
 
-/// How often a running task's output file is read for new lines.
-const TAIL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often a running task's output file is read for new lines: what a waiting request or a new
+/// step takes at most to reach the store (and so a client). One small read on the blocking pool.
+const TAIL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The task's output, shared with the blocking pool: one step at a time holds it.
 type SharedOutput = Arc<Mutex<Output>>;

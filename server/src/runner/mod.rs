@@ -255,19 +255,35 @@ impl Runner {
         self.wait(task_id, timeout).await
     }
 
-    /// Waits until the task has an outcome, or `timeout` passes; returns it as it then stands.
+    /// Waits until the task has an outcome, or asks for a decision it did not ask for when the
+    /// wait began, or `timeout` passes; returns it as it then stands (read again at the end).
     pub async fn wait(&self, task_id: Uuid, timeout: Duration) -> Result<TaskView, RunnerError> {
         let mut finished = self.inner.finished.subscribe();
+        let mut activity = self.inner.activity.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
+        let asked_before: Vec<String> = self.inner.store.pending_approvals(task_id)?.into_iter().map(|a| a.id).collect();
         loop {
+            // Re-read on every wake-up (also on a lagged channel): the store is the truth.
             let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
-            if task.status.is_finished() {
+            if task.status.is_finished() || tokio::time::Instant::now() >= deadline {
                 return Ok(self.inner.view(task));
             }
-            // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            match tokio::time::timeout_at(deadline, finished.recv()).await {
-                Ok(_) => continue,
-                Err(_) => return Ok(self.inner.view(task)),
+            let asked = self.inner.store.pending_approvals(task_id)?;
+            if asked.iter().any(|a| !asked_before.contains(&a.id)) {
+                return Ok(self.inner.view(task));
+            }
+            let this_task = async {
+                loop {
+                    match activity.recv().await {
+                        Ok(id) if id != task_id => continue,
+                        _ => return,
+                    }
+                }
+            };
+            tokio::select! {
+                _ = finished.recv() => {}
+                () = this_task => {}
+                () = tokio::time::sleep_until(deadline) => {}
             }
         }
     }
