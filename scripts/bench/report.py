@@ -156,8 +156,7 @@ def rows(folder: str) -> list[Row]:
                    f"p95 {stream['p95']:.1f} ms"))
     out.append(Row("permission request → the app's wait_task shows it, p95", by_wait and by_wait["p95"], "ms", 100, "<=",
                    by_wait and f"wait_task from the submit on, on the app's schedule (0.5 s, ×1.5, ≤ 5 s), n={by_wait['n']}: it answers when the task "
-                   f"finishes or the wait runs out, with the task as it stood when the wait began, so a request shows at the end of the first "
-                   f"wait begun after it; p50 {by_wait['p50']:.0f} ms, max {by_wait['max']:.0f} ms; "
+                   f"ends, asks for a new decision, or the wait runs out; p50 {by_wait['p50']:.0f} ms, max {by_wait['max']:.0f} ms; "
                    f"wait_task calls per task: {by_wait['calls']}"))
     answered = (approvals or {}).get("answered")
     rtt = (approvals or {}).get("post_rtt")
