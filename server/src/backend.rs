@@ -2,7 +2,7 @@
 
 use crate::runner::{ApprovalError, Runner, RunnerError};
 use crate::http::sessions::MAX_LIMIT;
-use app::api::{ApprovalDecision, Backend, DecidedApproval, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use app::api::{ApprovalDecision, Backend, DecidedApproval, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
 impl From<RunnerError> for BackendError {
@@ -53,6 +53,13 @@ impl Backend for Runner {
 
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {
         Ok(Runner::transcript(self, session_id).await?)
+    }
+
+    async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError> {
+        let wait = std::time::Duration::from_millis(u64::from(wait_ms));
+        let (events, status) = Runner::events_wait(self, session, task_id, after, wait).await?;
+        let after = events.last().map_or(after, |(seq, _)| *seq);
+        Ok(EventsPage { status, events, after })
     }
 
     async fn decide_approval(

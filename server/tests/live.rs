@@ -1,6 +1,8 @@
 //! Watching and stopping tasks: the event stream (SSE and JSON), cancel, queue positions.
 
 mod support;
+#[path = "support/holding_proxy.rs"]
+mod holding_proxy;
 
 use serde_json::Value;
 use std::time::Duration;
@@ -142,4 +144,40 @@ async fn a_task_waiting_for_a_cli_slot_is_cancelled_at_once() {
     assert_eq!(still["status"], "processing", "the cancel did not wait for the slot to free up");
     assert_eq!(server.wait_finished(&busy_session, &busy, LONG).await["status"], "completed");
     assert!(dirs.cli_read("hold the only slot") && !dirs.cli_read("waiting for a slot"));
+}
+
+#[tokio::test]
+async fn through_a_proxy_that_holds_answers_back_a_long_poll_shows_each_step_as_it_happens() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let proxy = holding_proxy::start(server.base.clone()).await;
+    let (task, session) = server.submit("new", "#TOOL=2 show each step").await;
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut after = 0u64;
+    // (when it arrived, the line, the task's status in the same answer)
+    let mut seen: Vec<(Duration, Value, String)> = Vec::new();
+    let mut seqs: Vec<u64> = Vec::new();
+    for _ in 0..200 {
+        let url = format!("{proxy}/api/sessions/{session}/tasks/{task}/events?after={after}&wait_ms=10000");
+        let response = client.get(url).basic_auth(support::USER, Some(support::PASSWORD)).send().await.expect("GET through the proxy");
+        let (code, body) = support::read(response).await;
+        assert_eq!(code, 200, "{body}");
+        let status = body["status"].as_str().unwrap_or("").to_owned();
+        let events = body["events"].as_array().cloned().unwrap_or_default();
+        for event in &events {
+            seqs.push(event["seq"].as_u64().unwrap_or(0));
+            seen.push((started.elapsed(), event["event"].clone(), status.clone()));
+        }
+        after = body["after"].as_u64().unwrap_or(after);
+        if events.is_empty() && ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            break;
+        }
+    }
+    let tool_call = seen.iter().find(|(_, line, _)| line["type"] == "assistant" && line.to_string().contains("\"tool_use\"")).expect("the tool call");
+    let result = seen.iter().find(|(_, line, _)| line["type"] == "result").expect("the result");
+    println!("through a holding proxy: tool call seen at {:?}, result at {:?}", tool_call.0, result.0);
+    assert_eq!(tool_call.2, "processing", "the tool call was shown while the task ran, not with its end");
+    assert!(result.0 >= tool_call.0 + Duration::from_millis(1500), "the 2 s tool ran between the two: {:?} then {:?}", tool_call.0, result.0);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "every line once, in order: {seqs:?}");
 }

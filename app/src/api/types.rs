@@ -120,6 +120,17 @@ impl FromStr for TaskStatus {
     }
 }
 
+/// A page of a task's output lines, for clients that long-poll them (`task_events`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    /// The task's status when the lines were read.
+    pub status: TaskStatus,
+    /// `(seq, line)`: the raw stream-json lines, numbered by the server.
+    pub events: Vec<(u64, String)>,
+    /// Ask for lines after this one next.
+    pub after: u64,
+}
+
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 /// Answer to a submit: the original's `{task_id, status}` plus the session the task runs in
 /// (known at once, even for `new`).

@@ -1,8 +1,9 @@
-//! The live timeline of the task being followed, from its event stream (Server-Sent Events).
+//! The live timeline of the task being followed, from its output lines, long-polled
+//! (`task_events`): each call answers as soon as there is a line after the last one seen.
 //!
-//! The browser's EventSource reconnects by itself when the server closes a stream (it does
-//! before a tunnel's ~100 s cut) and sends `Last-Event-ID`, so the server resumes where it was;
-//! sequence numbers make every line count once even if a line is replayed.
+//! Not Server-Sent Events: a Cloudflare quick tunnel holds a streamed answer back until it ends,
+//! so a timeline over SSE would only show up when the task was over. A long-poll answers line by
+//! line through any proxy. Sequence numbers make every line count once even if one is replayed.
 
 use super::nudge::Nudge;
 use crate::api::timeline::{items, TimelineItem};
@@ -30,7 +31,7 @@ impl Timeline {
         self.steps.set(Vec::new());
         self.last_seq.set_value(0);
         #[cfg(feature = "csr")]
-        stream::open(self, &format!("/api/sessions/{session}/tasks/{task}/events?after=0"));
+        stream::open(self, session, task);
         #[cfg(not(feature = "csr"))]
         let _ = session;
     }
@@ -65,44 +66,66 @@ impl Timeline {
 #[cfg(feature = "csr")]
 mod stream {
     use super::Timeline;
-    use std::cell::RefCell;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
+    use crate::api::{task_events, SessionRef};
+    use gloo_timers::future::TimeoutFuture;
+    use std::cell::Cell;
+    use uuid::Uuid;
 
-    struct Open {
-        source: web_sys::EventSource,
-        _on_line: Closure<dyn FnMut(web_sys::MessageEvent)>,
-        _on_end: Closure<dyn FnMut(web_sys::MessageEvent)>,
-    }
+    /// How long one call waits for a line on the server: well under a tunnel's cut.
+    const WAIT_MS: u32 = 20_000;
+    /// A pause between answers: fast output arrives in a few larger pages, not one request per
+    /// line, and a step still shows within about this long of being written.
+    const BETWEEN_MS: u32 = 250;
 
     thread_local! {
-        // One task is followed at a time.
-        static CURRENT: RefCell<Option<Open>> = const { RefCell::new(None) };
+        // One task is followed at a time: a new follow (or a close) ends the old loop.
+        static GENERATION: Cell<u64> = const { Cell::new(0) };
     }
 
-    pub fn open(timeline: Timeline, url: &str) {
-        let Ok(source) = web_sys::EventSource::new(url) else { return };
-        let on_line = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let seq = event.last_event_id().parse::<u64>().unwrap_or(0);
-            if let Some(line) = event.data().as_string() {
-                timeline.line(seq, &line);
-            }
+    fn current() -> u64 {
+        GENERATION.with(Cell::get)
+    }
+
+    pub fn open(timeline: Timeline, session: Uuid, task: Uuid) {
+        let generation = GENERATION.with(|g| {
+            g.set(g.get() + 1);
+            g.get()
         });
-        let on_end = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_event: web_sys::MessageEvent| close());
-        let _ = source.add_event_listener_with_callback("line", on_line.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
-        CURRENT.with(|current| {
-            if let Some(old) = current.replace(Some(Open { source, _on_line: on_line, _on_end: on_end })) {
-                old.source.close();
+        leptos::task::spawn_local(async move {
+            let mut after = 0;
+            let mut failures: u32 = 0;
+            while current() == generation {
+                match task_events(SessionRef::Existing(session), task, after, WAIT_MS).await {
+                    Ok(page) => {
+                        if current() != generation {
+                            return;
+                        }
+                        let quiet = page.events.is_empty();
+                        for (seq, line) in &page.events {
+                            timeline.line(*seq, line);
+                        }
+                        after = page.after;
+                        if quiet && page.status.is_finished() {
+                            return;
+                        }
+                        failures = 0;
+                        TimeoutFuture::new(BETWEEN_MS).await;
+                    }
+                    // Offline, signed out, or the task was deleted: back off; the task's own
+                    // follow loop says what happened.
+                    Err(_) => {
+                        failures = failures.saturating_add(1);
+                        if failures > 20 {
+                            return;
+                        }
+                        TimeoutFuture::new((500u32 << failures.min(4)).min(5_000)).await;
+                    }
+                }
             }
         });
     }
 
     pub fn close() {
-        CURRENT.with(|current| {
-            if let Some(open) = current.borrow_mut().take() {
-                open.source.close();
-            }
-        });
+        GENERATION.with(|g| g.set(g.get() + 1));
     }
 }

@@ -31,14 +31,21 @@ const RECHECK: Duration = Duration::from_secs(2);
 /// The largest line number a client may resume after.
 const MAX_SEQ: u64 = i64::MAX as u64;
 
+/// The longest a long-poll waits: well under a tunnel's ~100 s cut.
+const MAX_WAIT_MS: u64 = 60_000;
+
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
     /// Serve lines after this sequence number (`Last-Event-ID` wins when both are given).
     after: Option<u64>,
+    /// JSON only: wait up to this many ms (at most 60,000) for a first line after `after`, or the
+    /// task's end, before answering. The long-poll form, for proxies that hold back a stream.
+    wait_ms: Option<u64>,
 }
 
 /// The task's output lines: `text/event-stream` (one `line` event per line with its `id`, then
-/// `end`) when asked for, else JSON `{status, events: [{seq, event}], after}`.
+/// `end`) when asked for, else JSON `{status, events: [{seq, event}], after}`, at once or, with
+/// `wait_ms`, as soon as there is a line after `after` (long-poll).
 #[utoipa::path(get, path = "/api/sessions/{session_id}/tasks/{task_id}/events", tag = "tasks",
     params(("session_id" = String, Path), ("task_id" = String, Path), EventsQuery,
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this line")),
@@ -62,13 +69,15 @@ pub async fn events(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/event-stream"));
-    // Fails with 404 before any stream starts when the task is not this session's.
-    let (first, status) = state.runner.events_after(session, task, after)?;
     if !wants_stream {
+        let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+        let (first, status) = state.runner.events_wait(session, task, after, wait).await?;
         let next = first.last().map_or(after, |(seq, _)| *seq);
         let events: Vec<Value> = first.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
         return Ok(Json(json!({ "status": status, "events": events, "after": next })).into_response());
     }
+    // Fails with 404 before any stream starts when the task is not this session's.
+    state.runner.events_after(session, task, after)?;
     let stream = EventStream {
         runner: state.runner.clone(),
         session,

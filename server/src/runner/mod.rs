@@ -232,6 +232,35 @@ impl Runner {
         Ok((events, task.status))
     }
 
+    /// Like [`Runner::events_after`], but waits up to `wait` for a first line (or the task's end):
+    /// the long-poll form, for clients behind a proxy that holds a streamed answer back until it
+    /// ends (a Cloudflare quick tunnel does that to Server-Sent Events).
+    pub async fn events_wait(&self, session: SessionRef, task_id: Uuid, after: u64, wait: Duration) -> Result<(Vec<(u64, String)>, TaskStatus), RunnerError> {
+        let mut activity = self.inner.activity.subscribe();
+        let mut finished = self.inner.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Re-read on every wake-up (also on a lagged channel): the store is the truth.
+            let (lines, status) = self.events_after(session, task_id, after)?;
+            if !lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
+                return Ok((lines, status));
+            }
+            let this_task = async {
+                loop {
+                    match activity.recv().await {
+                        Ok(id) if id != task_id => continue,
+                        _ => return,
+                    }
+                }
+            };
+            tokio::select! {
+                _ = finished.recv() => {}
+                () = this_task => {}
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+        }
+    }
+
     /// Wakes on new output lines of any task (receivers filter by id).
     pub fn activity(&self) -> broadcast::Receiver<Uuid> {
         self.inner.activity.subscribe()
