@@ -2,6 +2,7 @@
 //! (`AUTH_USERNAME`, `AUTH_PASSWORD`, `CLAUDE_PROJECT_PATH`); a `.env` file in the working
 //! directory is read first, and the real environment wins over it.
 
+use crate::console::say;
 use clap::Parser;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -170,15 +171,15 @@ impl Config {
     pub fn normalized(mut self) -> Result<Self, clap::Error> {
         let blank = |value: &Option<String>| value.as_deref().is_some_and(|v| v.trim().is_empty());
         if blank(&self.password) {
-            println!("notice: AUTH_PASSWORD / --password is empty and counts as unset");
+            say!("notice: AUTH_PASSWORD / --password is empty and counts as unset");
             self.password = None;
         }
         if blank(&self.password_hash) {
-            println!("notice: AUTH_PASSWORD_HASH / --password-hash is empty and counts as unset");
+            say!("notice: AUTH_PASSWORD_HASH / --password-hash is empty and counts as unset");
             self.password_hash = None;
         }
         if self.username.trim().is_empty() {
-            println!("notice: AUTH_USERNAME / --username is empty and counts as unset: the user is {DEFAULT_USERNAME}");
+            say!("notice: AUTH_USERNAME / --username is empty and counts as unset: the user is {DEFAULT_USERNAME}");
             DEFAULT_USERNAME.clone_into(&mut self.username);
         }
         if self.password.is_some() && self.password_hash.is_some() {

@@ -2,6 +2,7 @@
 //! frontend. `main.rs` only loads the configuration and calls [`run`].
 
 mod auth;
+mod console;
 mod backend;
 pub mod claude;
 pub mod config;
@@ -19,6 +20,7 @@ use http::edge::{ClientAddressSource, EdgePolicy};
 use auth::{AuthService, AuthSettings, Credentials, CredentialsError, PasswordSource};
 use claude::paths::ClaudeHome;
 use config::Config;
+use console::say;
 use runner::{CliSettings, Runner, RunnerError, RunnerSettings};
 use state::{AppState, CliProbe};
 use std::path::{Path, PathBuf};
@@ -30,6 +32,8 @@ use store::{Store, StoreError};
 pub enum StartError {
     #[error("CLAUDE_PROJECT_PATH / --project: {path} is not a directory ({source})")]
     Project { path: PathBuf, source: std::io::Error },
+    #[error("DATA_DIR / --data-dir: another server already runs on {0}; stop it, or give this one another --data-dir")]
+    AlreadyRunning(PathBuf),
     #[error("DATA_DIR / --data-dir: cannot prepare {path}: {source}")]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
@@ -59,6 +63,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .and_then(|p| if p.is_dir() { Ok(p) } else { Err(std::io::Error::other("not a directory")) })
         .map_err(|source| StartError::Project { path: project_raw.clone(), source })?;
     prepare_data_dir(&config.data_dir)?;
+    // Held for as long as this server runs: a second server on the same data directory would
+    // take over the first one's tasks and end them as interrupted.
+    let _one_server = lock_data_dir(&config.data_dir)?;
     // The CLI runs in the project directory: a relative path to it must mean what it meant where
     // the server was started.
     let claude_bin = match std::env::current_dir() {
@@ -75,7 +82,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     announce_credentials(&credentials, &source, &config.data_dir);
 
     if matches!(source, PasswordSource::Configured) {
-        println!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
+        say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
     }
     let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
     let auth_settings = AuthSettings {
@@ -109,14 +116,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);
     let status = cli.status().await;
     match (&status.path, &status.version) {
-        (Some(path), Some(version)) if status.tested => println!("claude CLI {version} at {}", path.display()),
-        (Some(path), Some(version)) => println!(
+        (Some(path), Some(version)) if status.tested => say!("claude CLI {version} at {}", path.display()),
+        (Some(path), Some(version)) => say!(
             "warning: claude CLI {version} at {} is outside the tested range {}: its output may have changed; report problems",
             path.display(),
             claude::version::TESTED_RANGE
         ),
-        (Some(path), None) => println!("warning: {} did not answer --version", path.display()),
-        _ => println!("warning: the claude CLI was not found ({}); {}", claude_bin.display(), claude::version::INSTALL_HINT),
+        (Some(path), None) => say!("warning: {} did not answer --version", path.display()),
+        _ => say!("warning: the claude CLI was not found ({}); {}", claude_bin.display(), claude::version::INSTALL_HINT),
     }
     if config.retention_days > 0 {
         spawn_retention(runner.clone(), Duration::from_secs(u64::from(config.retention_days) * 86_400));
@@ -132,7 +139,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let index = std::fs::read_to_string(config.site_dir.join("index.html")).ok();
     if index.is_none() {
-        println!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
+        say!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
     }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
@@ -159,18 +166,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let app = router(state, &config.site_dir, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
     if !bound.ip().is_loopback() && tls.is_none() {
-        println!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
+        say!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
     }
     let limits = connection_limits(&config, file_limit);
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("project {}", project.display());
-    println!("listening on {scheme}://{bound}");
+    say!("project {}", project.display());
+    say!("listening on {scheme}://{bound}");
     let tunnel = if config.tunnel {
         let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
         let tunnel = tunnel::Tunnel::start(&config.cloudflared_bin, &local).await?;
-        println!("tunnel: {}", tunnel.url);
+        say!("tunnel: {}", tunnel.url);
         if let Some(code) = tunnel::qr_code(&tunnel.url) {
-            println!("{code}");
+            say!("{code}");
         }
         Some(tunnel)
     } else {
@@ -194,14 +201,14 @@ fn connection_limits(config: &Config, file_limit: Option<u64>) -> serve::Limits 
     };
     let limits = configured.fitted(file_limit, usize::from(config.max_concurrent));
     if limits.max_connections < configured.max_connections {
-        println!(
+        say!(
             "warning: the open-file limit ({}) leaves room for {} connections, not MAX_CONNECTIONS {}; raise it (ulimit -n) to serve more",
             file_limit.unwrap_or_default(),
             limits.max_connections,
             configured.max_connections
         );
     }
-    println!(
+    say!(
         "connections: at most {} ({} per client address); a request head within {} s, idle keep-alive {} s; open-file limit {}",
         limits.max_connections,
         limits.max_connections_per_client,
@@ -224,17 +231,30 @@ fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
     Ok(())
 }
 
+/// An exclusive lock on `server.lock` in the data directory, released when the process ends (the
+/// CLIs it starts do not inherit it: Rust opens files close-on-exec).
+fn lock_data_dir(dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, StartError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("server.lock");
+    let fail = |source| StartError::DataDir { path: path.clone(), source };
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(fail)?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| match errno {
+        nix::errno::Errno::EWOULDBLOCK => StartError::AlreadyRunning(dir.to_path_buf()),
+        other => fail(std::io::Error::from(other)),
+    })
+}
+
 fn announce_credentials(credentials: &Credentials, source: &PasswordSource, data_dir: &Path) {
     let user = credentials.username();
     match source {
         PasswordSource::Generated(password) => {
-            println!("generated credentials (shown only this once; only a hash is kept in {}):", data_dir.join("credentials.json").display());
-            println!("  user:     {user}");
-            println!("  password: {password}");
+            say!("generated credentials (shown only this once; only a hash is kept in {}):", data_dir.join("credentials.json").display());
+            say!("  user:     {user}");
+            say!("  password: {password}");
         }
-        PasswordSource::Stored => println!("sign in as {user} with the password generated on first start (delete {} to make a new one)", data_dir.join("credentials.json").display()),
-        PasswordSource::Configured => println!("sign in as {user} with AUTH_PASSWORD"),
-        PasswordSource::ConfiguredHash => println!("sign in as {user} (AUTH_PASSWORD_HASH)"),
+        PasswordSource::Stored => say!("sign in as {user} with the password generated on first start (delete {} to make a new one)", data_dir.join("credentials.json").display()),
+        PasswordSource::Configured => say!("sign in as {user} with AUTH_PASSWORD"),
+        PasswordSource::ConfiguredHash => say!("sign in as {user} (AUTH_PASSWORD_HASH)"),
     }
 }
 
@@ -269,5 +289,5 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    println!("shutting down; running tasks continue and are picked up at the next start");
+    say!("shutting down; running tasks continue and are picked up at the next start");
 }

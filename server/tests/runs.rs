@@ -182,3 +182,81 @@ async fn queued_tasks_survive_a_restart_and_run_in_order() {
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["result"]["session_id"], session.as_str());
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let dirs = Dirs::new();
+    let first = Server::start(&dirs);
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(dirs.root.path())
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .arg("--data-dir")
+        .arg(dirs.data())
+        .arg("--project")
+        .arg(dirs.project())
+        .env("AUTH_PASSWORD", support::PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start a second server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("a second server runs on the same data directory");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    use std::io::Read;
+    let _ = second.stderr.take().expect("stderr").read_to_string(&mut stderr);
+    assert!(!status.success());
+    assert!(stderr.contains("another server already runs") && stderr.trim().lines().count() == 1, "{stderr}");
+    assert_eq!(first.get("/health").await.0, 200, "the first one serves on");
+    first.kill();
+    let again = Server::start(&dirs);
+    assert_eq!(again.get("/health").await.0, 200, "once it is gone, a server starts");
+}
+
+#[tokio::test]
+async fn a_server_whose_stdout_is_gone_serves_and_stops_cleanly() {
+    let dirs = Dirs::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(dirs.root.path())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--data-dir")
+        .arg(dirs.data())
+        .arg("--project")
+        .arg(dirs.project())
+        .env("AUTH_PASSWORD", support::PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the server");
+    // Nobody reads what it prints: every line it writes meets a broken pipe.
+    drop(server.stdout.take());
+    let health = format!("http://127.0.0.1:{port}/health");
+    let mut answered = false;
+    for _ in 0..200 {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(answered && server.try_wait().expect("wait").is_none(), "it serves, alive");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(server.id() as i32), nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "SIGTERM did not stop it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean stop, not a panic: {status:?}");
+}
