@@ -260,3 +260,27 @@ async fn a_server_whose_stdout_is_gone_serves_and_stops_cleanly() {
     };
     assert!(status.success(), "a clean stop, not a panic: {status:?}");
 }
+
+#[tokio::test]
+async fn a_cli_left_running_past_a_lowered_cap_is_followed_at_once_after_a_restart() {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, &["--max-concurrent", "2"]);
+    let (long, long_session) = server.submit("new", "a long one #SLOW=6").await;
+    let target = dirs.project().join("asked-after-restart.txt");
+    let (asking, asking_session) = server.submit("new", &format!("#SLOW=1 #WRITE:{}", target.display())).await;
+    server.wait_status(&long_session, &long, "processing", LONG).await;
+    server.wait_status(&asking_session, &asking, "processing", LONG).await;
+    server.kill();
+
+    // Restarted with room for one CLI: both still run, and both are followed, the second too,
+    // so what it asks after the restart shows while the first one still runs.
+    let server = Server::start_with(&dirs, &["--max-concurrent", "1"]);
+    let waiting = server.wait_for_approval(&asking_session, &asking).await;
+    let (_, first) = server.get(&format!("/api/sessions/{long_session}/tasks/{long}")).await;
+    assert_eq!(first["status"], "processing", "the request showed while the other CLI still ran");
+    let id = waiting["pending_approvals"][0]["id"].as_str().expect("id");
+    assert_eq!(server.decide(&asking_session, &asking, id, serde_json::json!({"decision": "allow"})).await.0, 200);
+    assert_eq!(server.wait_finished(&asking_session, &asking, LONG).await["status"], "completed");
+    assert_eq!(server.wait_finished(&long_session, &long, LONG).await["status"], "completed");
+    assert!(target.exists());
+}

@@ -34,13 +34,21 @@ type SharedOutput = Arc<Mutex<Output>>;
 
 pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
     let Some(control) = inner.controls.get(task_id) else { return };
-    // A stop asked for while the task waits for a CLI slot ends it at once, without a slot.
-    let _slot = tokio::select! {
-        slot = inner.slots.clone().acquire_owned() => match slot {
-            Ok(slot) => Some(slot),
-            Err(_) => return,
-        },
-        () = control.cancelled() => None,
+    let adopted = inner.adopted.lock().ok().and_then(|mut adopted| adopted.remove(&task_id));
+    let already_running = adopted.is_some() || matches!(inner.store.get_task(task_id), Ok(Some(t)) if t.status == TaskStatus::Processing);
+    // A CLI a previous server left running is followed at once, in the slot taken for it at
+    // start (or, past the cap, in none: it runs whatever we do). A stop asked for while a task
+    // waits for a CLI slot ends it at once, without a slot.
+    let _slot = if already_running {
+        adopted
+    } else {
+        tokio::select! {
+            slot = inner.slots.clone().acquire_owned() => match slot {
+                Ok(slot) => Some(slot),
+                Err(_) => return,
+            },
+            () = control.cancelled() => None,
+        }
     };
     let task = match inner.store.get_task(task_id) {
         Ok(Some(task)) => task,

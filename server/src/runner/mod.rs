@@ -117,6 +117,8 @@ struct Inner {
     finished_views: Mutex<HashMap<Uuid, Arc<TaskView>>>,
     /// The stdin of each running CLI (see `stdin`), for answers and interrupts.
     stdins: Mutex<HashMap<Uuid, Arc<stdin::Stdin>>>,
+    /// CLI slots taken at start for the CLIs a previous server left running.
+    adopted: Mutex<HashMap<Uuid, tokio::sync::OwnedSemaphorePermit>>,
 }
 
 /// Finished views kept in memory at most; the cache starts over when full.
@@ -150,9 +152,19 @@ impl Runner {
                 progress: Mutex::default(),
                 finished_views: Mutex::default(),
                 stdins: Mutex::default(),
+                adopted: Mutex::default(),
             }),
         };
         for task in runner.inner.store.unfinished_tasks()? {
+            // A CLI left running by the previous server runs now, whatever else starts: its place
+            // under the cap is taken before any queued task can take it.
+            if task.status == TaskStatus::Processing {
+                if let Ok(slot) = runner.inner.slots.clone().try_acquire_owned() {
+                    if let Ok(mut adopted) = runner.inner.adopted.lock() {
+                        adopted.insert(task.id, slot);
+                    }
+                }
+            }
             runner.enqueue(task.session_id, task.id);
         }
         Ok(runner)
