@@ -284,3 +284,24 @@ async fn a_cli_left_running_past_a_lowered_cap_is_followed_at_once_after_a_resta
     assert_eq!(server.wait_finished(&long_session, &long, LONG).await["status"], "completed");
     assert!(target.exists());
 }
+
+/// Field 19 of `/proc/<pid>/stat`: the nice value.
+fn niceness(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split_whitespace().nth(16)?.parse().ok()
+}
+
+#[tokio::test]
+async fn the_cli_and_its_tools_run_below_the_server() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "#TOOL=2 busy").await;
+    let pgid = support::wait_for_group_of_two(&dirs).await;
+    let server_nice = niceness(server.pid()).expect("the server's nice value");
+    let members = support::processes_in_group(pgid);
+    assert!(members.len() >= 2, "the CLI and its tool: {members:?}");
+    for pid in members {
+        assert_eq!(niceness(pid), Some((server_nice + 10).min(19)), "process {pid} of the CLI's group");
+    }
+    assert_eq!(server.wait_finished(&session, &task, LONG).await["status"], "completed");
+}

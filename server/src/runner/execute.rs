@@ -25,6 +25,9 @@ use uuid::Uuid;
 /// How long the CLI may take to read its message (a long one fills the pipe until it does).
 const MESSAGE_WRITE_LIMIT: Duration = Duration::from_secs(120);
 
+/// How much lower than the server's the CLI's CPU priority is (nice(2) increment).
+const CLI_NICENESS: libc::c_int = 10;
+
 /// How often a running task's output file is read for new lines: what a waiting request or a new
 /// step takes at most to reach the store (and so a client). One small read on the blocking pool.
 const TAIL_INTERVAL: Duration = Duration::from_millis(50);
@@ -175,6 +178,16 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         .process_group(0)
         // A server restart must not kill the CLI: the next start follows it to its end.
         .kill_on_drop(false);
+    // SAFETY: between fork and exec the child only makes one system call, nice(2), which is
+    // async-signal-safe, and touches no memory of the parent's.
+    unsafe {
+        command.pre_exec(|| {
+            // Below the server: a burst of CLI start-ups (each boots a Node runtime) must not
+            // stall the answers to the phone. Its tools inherit the lower priority.
+            let _ = libc::nice(CLI_NICENESS);
+            Ok(())
+        });
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
