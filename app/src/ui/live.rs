@@ -36,6 +36,30 @@ impl Timeline {
         let _ = session;
     }
 
+    /// The task has ended: reads the lines not seen yet (its last steps may have been written
+    /// after the last long-poll answer), then stops; returns every step.
+    pub async fn finish(self, session: Uuid, task: Uuid) -> Vec<TimelineItem> {
+        #[cfg(feature = "csr")]
+        {
+            stream::close();
+            // Bounded: a page holds every line stored after `after`, so two calls suffice.
+            for _ in 0..4 {
+                let after = self.last_seq.get_value();
+                match crate::api::task_events(crate::api::SessionRef::Existing(session), task, after, 0).await {
+                    Ok(page) if !page.events.is_empty() && self.task.get_untracked() == Some(task) => {
+                        for (seq, line) in &page.events {
+                            self.line(*seq, line);
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        #[cfg(not(feature = "csr"))]
+        let _ = (session, task);
+        self.stop()
+    }
+
     /// Stops listening; returns the steps seen.
     pub fn stop(self) -> Vec<TimelineItem> {
         #[cfg(feature = "csr")]

@@ -284,7 +284,11 @@ impl ChatState {
                         self.watching.set(None);
                         // Whatever still waited was withdrawn with the task.
                         self.set_approvals(session, Vec::new());
-                        let steps = self.timeline.stop();
+                        // Lines written just before the end may not have reached the long-poll.
+                        let steps = self.timeline.finish(session, task).await;
+                        if self.generation.get_value() != generation {
+                            return;
+                        }
                         if !steps.is_empty() {
                             self.folded.update(|folded| {
                                 folded.insert(task, steps);
