@@ -182,8 +182,8 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
     // async-signal-safe, and touches no memory of the parent's.
     unsafe {
         command.pre_exec(|| {
-            // Below the server: a burst of CLI start-ups (each boots a Node runtime) must not
-            // stall the answers to the phone. Its tools inherit the lower priority.
+            // Below the server: when the CLI and its tools (builds, test runs) take the cores,
+            // the answers to the phone come first. Its tools inherit the lower priority.
             let _ = libc::nice(CLI_NICENESS);
             Ok(())
         });
