@@ -136,7 +136,7 @@ async fn settle(inner: &Inner, record: ApprovalRecord, decision: ApprovalDecisio
     }
     if let Err(error) = send(inner, task_id, &control::response(&answer)).await {
         tracing::warn!(%task_id, %error, "cannot answer the CLI");
-        let _ = inner.store.settle_approval(task_id, &id, ApprovalStatus::Withdrawn, None, None, now);
+        let _ = inner.store.withdraw_approval(task_id, &id, now);
         return Err(ApprovalError::Settled { id, status: "withdrawn: its CLI no longer reads" }.into());
     }
     audit(inner, caller, who, &record, status);

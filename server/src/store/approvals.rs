@@ -137,6 +137,15 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// An answer that never reached the CLI: the approval is withdrawn, whatever it was.
+    pub fn withdraw_approval(&self, task_id: Uuid, request_id: &str, at: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE approvals SET status = 'withdrawn', decided_at = ?3 WHERE task_id = ?1 AND request_id = ?2",
+            params![task_id.to_string(), request_id, at],
+        )?;
+        Ok(())
+    }
+
     /// A task that ended leaves nothing waiting.
     pub fn withdraw_pending_approvals(&self, task_id: Uuid, at: i64) -> Result<usize, StoreError> {
         Ok(self.conn()?.execute(
@@ -176,6 +185,8 @@ mod tests {
         let settled = store.approval(task, "r1")?.expect("kept");
         assert_eq!((settled.status, settled.message.as_deref(), settled.decided_at), (ApprovalStatus::Denied, Some("no"), Some(20)));
         assert!(store.pending_approvals(task)?.is_empty());
+        store.withdraw_approval(task, "r1", 30)?;
+        assert_eq!(store.approval(task, "r1")?.map(|a| a.status), Some(ApprovalStatus::Withdrawn), "an answer that never arrived");
         Ok(())
     }
 }
