@@ -257,17 +257,9 @@ impl Runner {
             if !lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
                 return Ok((lines, status));
             }
-            let this_task = async {
-                loop {
-                    match activity.recv().await {
-                        Ok(id) if id != task_id => continue,
-                        _ => return,
-                    }
-                }
-            };
             tokio::select! {
                 _ = finished.recv() => {}
-                () = this_task => {}
+                () = activity_of(&mut activity, task_id) => {}
                 () = tokio::time::sleep_until(deadline) => {}
             }
         }
@@ -313,17 +305,9 @@ impl Runner {
             if asked.iter().any(|a| !asked_before.contains(&a.id)) {
                 return Ok(self.inner.view(task));
             }
-            let this_task = async {
-                loop {
-                    match activity.recv().await {
-                        Ok(id) if id != task_id => continue,
-                        _ => return,
-                    }
-                }
-            };
             tokio::select! {
                 _ = finished.recv() => {}
-                () = this_task => {}
+                () = activity_of(&mut activity, task_id) => {}
                 () = tokio::time::sleep_until(deadline) => {}
             }
         }
@@ -424,6 +408,16 @@ impl Runner {
                 Ok(_) => continue,
                 Err(_) => return,
             }
+        }
+    }
+}
+
+/// Resolves when `task_id` has new output (or the channel lagged, which may hide it).
+async fn activity_of(activity: &mut broadcast::Receiver<Uuid>, task_id: Uuid) {
+    loop {
+        match activity.recv().await {
+            Ok(id) if id != task_id => continue,
+            _ => return,
         }
     }
 }
