@@ -239,6 +239,18 @@ pub enum ApprovalStatus {
     Withdrawn,
 }
 
+impl ApprovalStatus {
+    /// The name it has in JSON, in the store and in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Allowed => "allowed",
+            ApprovalStatus::Denied => "denied",
+            ApprovalStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
 /// An approval once decided: the answer of `POST …/approvals/{id}`.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

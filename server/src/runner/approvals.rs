@@ -31,15 +31,6 @@ pub enum ApprovalError {
     Invalid(String),
 }
 
-fn status_word(status: ApprovalStatus) -> &'static str {
-    match status {
-        ApprovalStatus::Pending => "pending",
-        ApprovalStatus::Allowed => "allowed",
-        ApprovalStatus::Denied => "denied",
-        ApprovalStatus::Withdrawn => "withdrawn",
-    }
-}
-
 /// Approval ids are the CLI's request ids (UUIDs); anything else names nothing.
 pub fn valid_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -93,8 +84,8 @@ impl Runner {
                 let timeout = inner.settings.approval_timeout;
                 let before = now_ms() - timeout.as_millis() as i64;
                 let waiting = inner.store.approvals_waiting_since(before).unwrap_or_default();
-                for (task_id, id) in waiting {
-                    let Ok(Some(record)) = inner.store.approval(task_id, &id) else { continue };
+                for record in waiting {
+                    let (task_id, id) = (record.task_id, record.request.id.clone());
                     let message = format!("No answer within {}: denied automatically.", humantime::format_duration(timeout));
                     let decision = ApprovalDecision { decision: Decision::Deny, message: Some(message), updated_input: None, remember: None };
                     if let Err(error) = settle(&inner, record, decision, "approval timeout", &Caller::default()).await {
@@ -120,7 +111,7 @@ async fn settle(inner: &Inner, record: ApprovalRecord, decision: ApprovalDecisio
     let now = now_ms();
     if !inner.store.settle_approval(task_id, &id, status, message.as_deref(), decision.remember, now)? {
         let status = inner.store.approval(task_id, &id)?.map_or(ApprovalStatus::Withdrawn, |a| a.status);
-        return Err(ApprovalError::Settled { id, status: status_word(status) }.into());
+        return Err(ApprovalError::Settled { id, status: status.as_str() }.into());
     }
     let answer = Answer {
         request_id: id.clone(),
@@ -165,7 +156,7 @@ fn audit(inner: &Inner, caller: &Caller, who: &str, record: &ApprovalRecord, sta
     let summary = crate::claude::stream::summarize_tool(&record.request.tool_name, &record.request.input);
     let entry = AuditEntry {
         at: now_ms(),
-        event: format!("approval_{}", status_word(status)),
+        event: format!("approval_{}", status.as_str()),
         client: caller.address.map(|a| a.to_string()),
         username: Some(who.to_owned()),
         task_id: Some(record.task_id.to_string()),

@@ -33,15 +33,6 @@ impl ApprovalRecord {
     }
 }
 
-fn status_name(status: ApprovalStatus) -> &'static str {
-    match status {
-        ApprovalStatus::Pending => "pending",
-        ApprovalStatus::Allowed => "allowed",
-        ApprovalStatus::Denied => "denied",
-        ApprovalStatus::Withdrawn => "withdrawn",
-    }
-}
-
 fn parse_status(name: &str) -> ApprovalStatus {
     match name {
         "allowed" => ApprovalStatus::Allowed,
@@ -104,18 +95,11 @@ impl Store {
     }
 
     /// Requests that have waited since before `before` (ms), oldest first.
-    pub fn approvals_waiting_since(&self, before: i64) -> Result<Vec<(Uuid, String)>, StoreError> {
+    pub fn approvals_waiting_since(&self, before: i64) -> Result<Vec<ApprovalRecord>, StoreError> {
         let conn = self.conn()?;
-        let mut statement = conn.prepare_cached("SELECT task_id, request_id FROM approvals WHERE status = 'pending' AND requested_at < ?1 ORDER BY requested_at")?;
-        let rows = statement.query_map([before], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
-        let mut waiting = Vec::new();
-        for row in rows {
-            let (task, request) = row?;
-            if let Ok(task) = task.parse() {
-                waiting.push((task, request));
-            }
-        }
-        Ok(waiting)
+        let mut statement = conn.prepare_cached(&format!("{SELECT} WHERE status = 'pending' AND requested_at < ?1 ORDER BY requested_at"))?;
+        let rows = statement.query_map([before], read)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Settles a pending approval. `false` when it was not pending any more (decided, withdrawn):
@@ -132,7 +116,7 @@ impl Store {
         let changed = self.conn()?.execute(
             "UPDATE approvals SET status = ?3, message = ?4, remember = ?5, decided_at = ?6
              WHERE task_id = ?1 AND request_id = ?2 AND status = 'pending'",
-            params![task_id.to_string(), request_id, status_name(status), message, remember.map(|_| "session"), at],
+            params![task_id.to_string(), request_id, status.as_str(), message, remember.map(|_| "session"), at],
         )?;
         Ok(changed == 1)
     }
@@ -179,7 +163,8 @@ mod tests {
         store.insert_approval(task, &request, 99)?;
         let pending = store.pending_approvals(task)?;
         assert_eq!((pending.len(), pending[0].requested_at), (1, 10), "read again after a restart: still one, first time kept");
-        assert_eq!(store.approvals_waiting_since(11)?, vec![(task, "r1".to_owned())]);
+        let waiting = store.approvals_waiting_since(11)?;
+        assert_eq!(waiting.iter().map(|a| (a.task_id, a.request.id.as_str())).collect::<Vec<_>>(), [(task, "r1")]);
         assert!(store.settle_approval(task, "r1", ApprovalStatus::Denied, Some("no"), None, 20)?);
         assert!(!store.settle_approval(task, "r1", ApprovalStatus::Allowed, None, None, 21)?, "the second decision loses");
         let settled = store.approval(task, "r1")?.expect("kept");
