@@ -57,9 +57,7 @@ impl Backend for Runner {
 
     async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError> {
         let wait = std::time::Duration::from_millis(u64::from(wait_ms));
-        let (events, status) = Runner::events_wait(self, session, task_id, after, wait).await?;
-        let after = events.last().map_or(after, |(seq, _)| *seq);
-        Ok(EventsPage { status, events, after })
+        Ok(Runner::events_wait(self, session, task_id, after, wait).await?)
     }
 
     async fn decide_approval(

@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How often a task that waits on the user is polled: the server's wait only ends with the
-/// task, so a decision made on another device shows here within this.
+/// How often a task that waits on the user is polled: the server's wait ends with the task or a
+/// new request, not when a request is decided on another device, which shows here within this.
 const WAITING_POLL: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Copy)]

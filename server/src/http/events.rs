@@ -71,10 +71,9 @@ pub async fn events(
         .is_some_and(|accept| accept.contains("text/event-stream"));
     if !wants_stream {
         let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
-        let (first, status) = state.runner.events_wait(session, task, after, wait).await?;
-        let next = first.last().map_or(after, |(seq, _)| *seq);
-        let events: Vec<Value> = first.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
-        return Ok(Json(json!({ "status": status, "events": events, "after": next })).into_response());
+        let page = state.runner.events_wait(session, task, after, wait).await?;
+        let events: Vec<Value> = page.events.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
+        return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after })).into_response());
     }
     // Fails with 404 before any stream starts when the task is not this session's.
     state.runner.events_after(session, task, after)?;

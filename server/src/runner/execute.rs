@@ -38,20 +38,18 @@ type SharedOutput = Arc<Mutex<Output>>;
 pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
     let Some(control) = inner.controls.get(task_id) else { return };
     let adopted = inner.adopted.lock().ok().and_then(|mut adopted| adopted.remove(&task_id));
-    let already_running = adopted.is_some() || matches!(inner.store.get_task(task_id), Ok(Some(t)) if t.status == TaskStatus::Processing);
     // A CLI a previous server left running is followed at once, in the slot taken for it at
     // start (or, past the cap, in none: it runs whatever we do). A stop asked for while a task
     // waits for a CLI slot ends it at once, without a slot.
-    let _slot = if already_running {
-        adopted
-    } else {
-        tokio::select! {
+    let _slot = match adopted {
+        Some(slot) => slot,
+        None => tokio::select! {
             slot = inner.slots.clone().acquire_owned() => match slot {
                 Ok(slot) => Some(slot),
                 Err(_) => return,
             },
             () = control.cancelled() => None,
-        }
+        },
     };
     let task = match inner.store.get_task(task_id) {
         Ok(Some(task)) => task,
@@ -116,6 +114,16 @@ async fn read_on(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> (bo
     })
     .await
     .unwrap_or((false, false))
+}
+
+/// One tick of following a running CLI: reads on, and once its `result` is in, ends it (it would
+/// wait for more input for ever). Whether more is waiting already.
+async fn read_and_end(inner: &Arc<Inner>, output: &SharedOutput, stop: &mut Stop) -> bool {
+    let (more, done) = read_on(inner, output, false).await;
+    if done {
+        stop.end();
+    }
+    more
 }
 
 /// Once the CLI is gone: everything it wrote, a chunk per step. The file no longer grows, so
@@ -227,13 +235,7 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            _ = tokio::time::sleep(pause(behind)) => {
-                let (more, done) = read_on(inner, output, false).await;
-                behind = more;
-                if done {
-                    stop.end();
-                }
-            }
+            _ = tokio::time::sleep(pause(behind)) => behind = read_and_end(inner, output, &mut stop).await,
             _ = control.cancelled(), if !stop.requested => stop.request(),
             _ = stop.escalation(), if stop.deadline.is_some() => stop.kill(),
         }
@@ -259,13 +261,7 @@ async fn follow_orphan(inner: &Arc<Inner>, task: &TaskRecord, control: &super::c
     let mut behind = false;
     while is_running(pid, start) {
         tokio::select! {
-            _ = tokio::time::sleep(pause(behind)) => {
-                let (more, done) = read_on(inner, output, false).await;
-                behind = more;
-                if done {
-                    stop.end();
-                }
-            }
+            _ = tokio::time::sleep(pause(behind)) => behind = read_and_end(inner, output, &mut stop).await,
             _ = control.cancelled(), if !stop.requested => stop.request(),
             _ = stop.escalation(), if stop.deadline.is_some() => stop.kill(),
         }

@@ -24,7 +24,7 @@ use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
 use crate::store::{AuditEntry, NewTask, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
-use app::api::{Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
+use app::api::{Caller, ChatRequest, EventsPage, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -117,8 +117,9 @@ struct Inner {
     finished_views: Mutex<HashMap<Uuid, Arc<TaskView>>>,
     /// The stdin of each running CLI (see `stdin`), for answers and interrupts.
     stdins: Mutex<HashMap<Uuid, Arc<stdin::Stdin>>>,
-    /// CLI slots taken at start for the CLIs a previous server left running.
-    adopted: Mutex<HashMap<Uuid, tokio::sync::OwnedSemaphorePermit>>,
+    /// The CLIs a previous server left running, each with the CLI slot taken for it at start
+    /// (none past the cap: it runs whatever we do).
+    adopted: Mutex<HashMap<Uuid, Option<tokio::sync::OwnedSemaphorePermit>>>,
 }
 
 /// Finished views kept in memory at most; the cache starts over when full.
@@ -159,10 +160,9 @@ impl Runner {
             // A CLI left running by the previous server runs now, whatever else starts: its place
             // under the cap is taken before any queued task can take it.
             if task.status == TaskStatus::Processing {
-                if let Ok(slot) = runner.inner.slots.clone().try_acquire_owned() {
-                    if let Ok(mut adopted) = runner.inner.adopted.lock() {
-                        adopted.insert(task.id, slot);
-                    }
+                let slot = runner.inner.slots.clone().try_acquire_owned().ok();
+                if let Ok(mut adopted) = runner.inner.adopted.lock() {
+                    adopted.insert(task.id, slot);
                 }
             }
             runner.enqueue(task.session_id, task.id);
@@ -247,15 +247,17 @@ impl Runner {
     /// Like [`Runner::events_after`], but waits up to `wait` for a first line (or the task's end):
     /// the long-poll form, for clients behind a proxy that holds a streamed answer back until it
     /// ends (a Cloudflare quick tunnel does that to Server-Sent Events).
-    pub async fn events_wait(&self, session: SessionRef, task_id: Uuid, after: u64, wait: Duration) -> Result<(Vec<(u64, String)>, TaskStatus), RunnerError> {
+    /// The page says where to continue: after its last line, or where it was asked from.
+    pub async fn events_wait(&self, session: SessionRef, task_id: Uuid, after: u64, wait: Duration) -> Result<EventsPage, RunnerError> {
         let mut activity = self.inner.activity.subscribe();
         let mut finished = self.inner.finished.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            let (lines, status) = self.events_after(session, task_id, after)?;
-            if !lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
-                return Ok((lines, status));
+            let (events, status) = self.events_after(session, task_id, after)?;
+            if !events.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
+                let after = events.last().map_or(after, |(seq, _)| *seq);
+                return Ok(EventsPage { status, events, after });
             }
             tokio::select! {
                 _ = finished.recv() => {}
@@ -467,11 +469,11 @@ impl Inner {
     }
 
     fn output_path(&self, task_id: Uuid) -> PathBuf {
-        self.settings.spool_dir.join(format!("{task_id}.out"))
+        output::spool_file(&self.settings.spool_dir, task_id, "out")
     }
 
     fn stdin_path(&self, task_id: Uuid) -> PathBuf {
-        self.settings.spool_dir.join(format!("{task_id}.in"))
+        output::spool_file(&self.settings.spool_dir, task_id, "in")
     }
 
     /// Refuses a submit when its session, or the server, has as many unfinished tasks as allowed.

@@ -28,6 +28,8 @@ pub struct Output {
     task_id: Uuid,
     stdout_path: PathBuf,
     stderr_path: PathBuf,
+    /// The CLI's input (see `stdin`), removed with the rest.
+    stdin_path: PathBuf,
     reader: SpoolReader,
     state: OutputState,
     result: Option<(ResultLine, Value)>,
@@ -37,10 +39,11 @@ pub struct Output {
 impl Output {
     /// For a task about to start: its files are created empty.
     pub fn fresh(spool_dir: &Path, task_id: Uuid) -> Self {
-        let stdout_path = spool_dir.join(format!("{task_id}.out"));
+        let stdout_path = spool_file(spool_dir, task_id, "out");
         Self {
             task_id,
-            stderr_path: spool_dir.join(format!("{task_id}.err")),
+            stderr_path: spool_file(spool_dir, task_id, "err"),
+            stdin_path: spool_file(spool_dir, task_id, "in"),
             reader: SpoolReader::at(stdout_path.clone(), 0),
             stdout_path,
             state: OutputState::default(),
@@ -130,16 +133,19 @@ impl Output {
                 }
             }
         }
-        self.save(inner, &kept);
-        self.apply(inner, controls);
+        let stored = self.save(inner, &kept);
+        let asked = self.apply(inner, controls);
+        if stored || asked {
+            let _ = inner.activity.send(self.task_id);
+        }
         more
     }
 
     /// What the CLI asked, withdrew, or was answered, into the store (again after a restart:
-    /// each request is recorded once, each settles once).
-    fn apply(&self, inner: &Inner, controls: Vec<ControlLine>) {
+    /// each request is recorded once, each settles once). Whether there was any.
+    fn apply(&self, inner: &Inner, controls: Vec<ControlLine>) -> bool {
         if controls.is_empty() {
-            return;
+            return false;
         }
         let now = now_ms();
         for line in controls {
@@ -154,7 +160,7 @@ impl Output {
                 tracing::error!(task_id = %self.task_id, %error, "cannot record a permission request");
             }
         }
-        let _ = inner.activity.send(self.task_id);
+        true
     }
 
     /// At most how many steps reading the rest of the file takes, once nothing writes to it.
@@ -184,17 +190,21 @@ impl Output {
         };
         let result_line = self.state.result.filter(|r| r.seq >= cut.seq).and_then(|at| read_line_at(&self.stdout_path, at));
         let kept = cap::ending(&mut self.state, tail, result_line);
-        self.save(inner, &kept);
+        if self.save(inner, &kept) {
+            let _ = inner.activity.send(self.task_id);
+        }
     }
 
-    fn save(&self, inner: &Inner, kept: &[(u64, String)]) {
+    /// Stores `kept` with the reading state; whether any line was stored (listeners are then
+    /// woken by the caller, once per step).
+    fn save(&self, inner: &Inner, kept: &[(u64, String)]) -> bool {
         match inner.store.save_output(self.task_id, kept, &self.state) {
-            Ok(()) if !kept.is_empty() => {
-                let _ = inner.activity.send(self.task_id);
-            }
-            Ok(()) => {}
+            Ok(()) => !kept.is_empty(),
             // Lost lines leave a gap in the numbering, which clients tolerate.
-            Err(error) => tracing::error!(task_id = %self.task_id, %error, "cannot store output lines"),
+            Err(error) => {
+                tracing::error!(task_id = %self.task_id, %error, "cannot store output lines");
+                false
+            }
         }
     }
 
@@ -213,8 +223,13 @@ impl Output {
     pub fn remove_files(&self) {
         let _ = std::fs::remove_file(&self.stdout_path);
         let _ = std::fs::remove_file(&self.stderr_path);
-        let _ = std::fs::remove_file(self.stdout_path.with_extension("in"));
+        let _ = std::fs::remove_file(&self.stdin_path);
     }
+}
+
+/// A task's file in the spool folder: `out` (the CLI's stdout), `err`, `in` (its stdin FIFO).
+pub fn spool_file(spool_dir: &Path, task_id: Uuid, extension: &str) -> PathBuf {
+    spool_dir.join(format!("{task_id}.{extension}"))
 }
 
 /// The line at `at` in the file, if it is still there.
