@@ -2,6 +2,7 @@
 
 use crate::runner::{ApprovalError, Runner, RunnerError};
 use crate::http::sessions::MAX_LIMIT;
+use crate::store::StoreError;
 use app::api::{ApprovalDecision, Backend, DecidedApproval, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
@@ -16,6 +17,7 @@ impl From<RunnerError> for BackendError {
             RunnerError::Approval(ApprovalError::NotFound(_)) => BackendError::NotFound(error.to_string()),
             RunnerError::Approval(ApprovalError::Settled { .. }) => BackendError::Conflict(error.to_string()),
             RunnerError::Approval(ApprovalError::Invalid(_)) => BackendError::InvalidInput(error.to_string()),
+            RunnerError::Store(StoreError::Busy | StoreError::Full) => BackendError::Unavailable(error.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => {
                 tracing::error!(%error, "server function failed");
                 BackendError::Internal("internal error".into())
@@ -27,11 +29,11 @@ impl From<RunnerError> for BackendError {
 #[async_trait::async_trait]
 impl Backend for Runner {
     async fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError> {
-        Ok(Runner::submit(self, caller, session, request)?)
+        Ok(Runner::submit(self, caller, session, request).await?)
     }
 
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
-        Ok(Runner::task(self, session, task_id)?.as_ref().clone())
+        Ok(Runner::task(self, session, task_id).await?.as_ref().clone())
     }
 
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError> {

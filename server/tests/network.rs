@@ -27,6 +27,11 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
     let mut server = Server::start_with(&dirs, &["--tunnel", "--cloudflared-bin", cloudflared.to_str().expect("utf-8")]);
     let line = server.printed("tunnel: ");
     assert_eq!(line, "tunnel: https://stand-in-tunnel-example.trycloudflare.com");
+    // The QR code is printed after the URL line: read on until it is all there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.stdout.lock().expect("lock").join("\n").matches('█').count() <= 50 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let printed = server.stdout.lock().expect("lock").join("\n");
     assert!(printed.matches('█').count() > 50, "a QR code follows the URL");
     let recorded = std::fs::read_to_string(&log).expect("cloudflared ran");

@@ -70,7 +70,7 @@ impl AuthService {
 
     /// Checks the request's session cookie, else its Basic credentials (throttled per address).
     pub async fn authenticate(&self, headers: &HeaderMap, address: Option<IpAddr>) -> Authenticated {
-        if let Some(user) = self.cookie_user(headers) {
+        if let Some(user) = self.cookie_user(headers).await {
             return Authenticated::User(user);
         }
         let Some((user, password)) = super::basic::basic_credentials(headers) else {
@@ -105,10 +105,10 @@ impl AuthService {
                 }
             },
         };
-        self.settle(reservation, right, username, address, how)
+        self.settle(reservation, right, username, address, how).await
     }
 
-    fn settle(&self, reservation: Reservation, right: bool, username: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
+    async fn settle(&self, reservation: Reservation, right: bool, username: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
         if right {
             self.throttle.succeeded(reservation);
             return Ok(());
@@ -121,7 +121,7 @@ impl AuthService {
             detail: Some(how.to_owned()),
             ..Default::default()
         };
-        if let Err(error) = self.store.record_repeated_audit(&entry) {
+        if let Err(error) = self.store.run(move |store| store.record_repeated_audit(&entry)).await {
             tracing::warn!(%error, "cannot write the audit log");
         }
         Err(BackendError::Unauthorized("Wrong user name or password.".into()))
@@ -138,38 +138,48 @@ impl AuthService {
         self.credentials.username()
     }
 
-    fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
-        let token = cookie_value(headers, COOKIE)?;
-        self.store.auth_session_user(&token_hash(&token), &self.binding, now_ms()).ok().flatten()
+    async fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
+        let hash = token_hash(&cookie_value(headers, COOKIE)?);
+        let binding = self.binding;
+        self.store.run(move |store| store.auth_session_user(&hash, &binding, now_ms())).await.ok().flatten()
     }
 
-    fn start_session(&self, username: &str, secure: bool) -> Result<String, BackendError> {
+    async fn start_session(&self, username: &str, secure: bool) -> Result<String, BackendError> {
         let token = new_token();
+        let (hash, username, binding) = (token_hash(&token), username.to_owned(), self.binding);
         let now = now_ms();
+        let expires = now + self.session_ttl.as_millis() as i64;
         self.store
-            .insert_auth_session(&token_hash(&token), username, &self.binding, now, now + self.session_ttl.as_millis() as i64)
+            .run(move |store| {
+                store.insert_auth_session(&hash, &username, &binding, now, expires)?;
+                // Expired sessions go when new ones come: a failure here costs nothing now.
+                let _ = store.purge_expired_auth_sessions(now);
+                Ok(())
+            })
+            .await
             .map_err(internal("cannot start a session"))?;
-        let _ = self.store.purge_expired_auth_sessions(now);
         Ok(cookie(COOKIE, &token, "/", self.session_ttl.as_secs(), secure))
     }
 
     /// The browser's device token, when it names a browser known to these credentials.
-    fn known_device(&self, headers: &HeaderMap) -> Option<Digest32> {
+    async fn known_device(&self, headers: &HeaderMap) -> Option<Digest32> {
         let hash = token_hash(&cookie_value(headers, DEVICE_COOKIE)?);
-        self.store.device_known(&hash, &self.binding).ok()?.then_some(hash)
+        let binding = self.binding;
+        self.store.run(move |store| store.device_known(&hash, &binding)).await.ok()?.then_some(hash)
     }
 
-    fn remember_device(&self, known: Option<Digest32>, secure: bool) -> Result<Option<String>, BackendError> {
+    async fn remember_device(&self, known: Option<Digest32>, secure: bool) -> Result<Option<String>, BackendError> {
         if let Some(hash) = known {
-            let _ = self.store.touch_device(&hash, now_ms());
+            let _ = self.store.run(move |store| store.touch_device(&hash, now_ms())).await;
             return Ok(None);
         }
         let token = new_token();
-        self.store.insert_device(&token_hash(&token), &self.binding, now_ms()).map_err(internal("cannot remember this browser"))?;
+        let (hash, binding) = (token_hash(&token), self.binding);
+        self.store.run(move |store| store.insert_device(&hash, &binding, now_ms())).await.map_err(internal("cannot remember this browser"))?;
         Ok(Some(cookie(DEVICE_COOKIE, &token, DEVICE_COOKIE_PATH, DEVICE_LIFETIME.as_secs(), secure)))
     }
 
-    pub fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
+    pub async fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
         let entry = AuditEntry {
             at: now_ms(),
             event: event.to_owned(),
@@ -178,7 +188,7 @@ impl AuthService {
             detail: detail.map(str::to_owned),
             ..Default::default()
         };
-        if let Err(error) = self.store.append_audit(&entry) {
+        if let Err(error) = self.store.run(move |store| store.append_audit(&entry)).await {
             tracing::warn!(%error, event, "cannot write the audit log");
         }
     }
@@ -213,25 +223,26 @@ fn caller_address(request: &Parts) -> Option<IpAddr> {
 impl Accounts for AuthService {
     async fn sign_in(&self, username: &str, password: &str, request: &Parts) -> Result<Vec<String>, BackendError> {
         let address = caller_address(request);
-        let device = self.known_device(&request.headers);
+        let device = self.known_device(&request.headers).await;
         let attempter = match device {
             Some(hash) => Attempter::Device(hash),
             None => Attempter::Address(address_or_unknown(address)),
         };
         self.check_password(username, password, attempter, address, "form").await?;
-        self.audit("sign_in", address, Some(username), device.map(|_| "known browser"));
+        self.audit("sign_in", address, Some(username), device.map(|_| "known browser")).await;
         let secure = self.secure(&request.headers);
-        let mut cookies = vec![self.start_session(username, secure)?];
-        cookies.extend(self.remember_device(device, secure)?);
+        let mut cookies = vec![self.start_session(username, secure).await?];
+        cookies.extend(self.remember_device(device, secure).await?);
         Ok(cookies)
     }
 
     async fn sign_out(&self, request: &Parts) -> String {
         if let Some(token) = cookie_value(&request.headers, COOKIE) {
-            if let Err(error) = self.store.delete_auth_session(&token_hash(&token)) {
+            let hash = token_hash(&token);
+            if let Err(error) = self.store.run(move |store| store.delete_auth_session(&hash)).await {
                 tracing::warn!(%error, "cannot end a sign-in session");
             }
-            self.audit("signed_out", caller_address(request), Some(self.username()), None);
+            self.audit("signed_out", caller_address(request), Some(self.username()), None).await;
         }
         cookie(COOKIE, "", "/", 0, self.secure(&request.headers))
     }
@@ -239,9 +250,16 @@ impl Accounts for AuthService {
     /// Ends every session and forgets every known browser (a lost phone must not keep its
     /// budget of attempts).
     async fn sign_out_everywhere(&self, request: &Parts) -> Result<Vec<String>, BackendError> {
-        let ended = self.store.delete_all_auth_sessions().map_err(|e| BackendError::Internal(e.to_string()))?;
-        self.store.delete_all_devices().map_err(|e| BackendError::Internal(e.to_string()))?;
-        self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions")));
+        let ended = self
+            .store
+            .run(|store| {
+                let ended = store.delete_all_auth_sessions()?;
+                store.delete_all_devices()?;
+                Ok(ended)
+            })
+            .await
+            .map_err(|e| BackendError::Internal(e.to_string()))?;
+        self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions"))).await;
         let secure = self.secure(&request.headers);
         Ok(vec![cookie(COOKIE, "", "/", 0, secure), cookie(DEVICE_COOKIE, "", DEVICE_COOKIE_PATH, 0, secure)])
     }
@@ -367,7 +385,7 @@ mod tests {
         for changed in [Credentials::plain("me", "new"), Credentials::plain("me2", "old")] {
             let after = service(changed, store.clone(), false);
             assert_eq!(after.current_user(&browser).await, None, "the old cookie is dead");
-            assert!(after.known_device(&browser.headers).is_none(), "the old device token is unknown");
+            assert!(after.known_device(&browser.headers).await.is_none(), "the old device token is unknown");
         }
     }
 

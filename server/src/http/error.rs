@@ -2,6 +2,10 @@
 
 use crate::runner::{ApprovalError, RunnerError};
 use crate::claude::invocation::InvalidRequest;
+use crate::store::StoreError;
+
+/// What a client waits before retrying a write the busy store refused.
+const STORE_RETRY_AFTER_SECS: u64 = 2;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -38,8 +42,24 @@ pub enum ApiError {
     /// The thing was settled already (an approval decided or withdrawn).
     #[error("{0}")]
     Conflict(String),
+    /// The store cannot take a write now (another writer holds it): retry shortly.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The disk, or the database's size limit, is full.
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("internal error")]
     Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Busy => ApiError::Unavailable(error.to_string()),
+            StoreError::Full => ApiError::InsufficientStorage(error.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl From<RunnerError> for ApiError {
@@ -52,7 +72,8 @@ impl From<RunnerError> for ApiError {
             RunnerError::Approval(ApprovalError::NotFound(_)) => ApiError::NotFound(error.to_string()),
             RunnerError::Approval(ApprovalError::Settled { .. }) => ApiError::Conflict(error.to_string()),
             RunnerError::Approval(ApprovalError::Invalid(_)) => ApiError::BadRequest(error.to_string()),
-            RunnerError::Store(_) | RunnerError::Io { .. } => ApiError::Internal(error.to_string()),
+            RunnerError::Store(store) => store.into(),
+            RunnerError::Io { .. } => ApiError::Internal(error.to_string()),
         }
     }
 }
@@ -68,6 +89,8 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -81,6 +104,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyAttempts(wait) = &self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        }
+        if let ApiError::Unavailable(_) = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(STORE_RETRY_AFTER_SECS));
         }
         if matches!(self, ApiError::Unauthorized) {
             response

@@ -76,7 +76,7 @@ pub async fn events(
         return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after })).into_response());
     }
     // Fails with 404 before any stream starts when the task is not this session's.
-    state.runner.events_after(session, task, after)?;
+    state.runner.events_after(session, task, after).await?;
     let stream = EventStream {
         runner: state.runner.clone(),
         session,
@@ -115,7 +115,7 @@ impl EventStream {
             if self.done || Instant::now() >= self.deadline {
                 return None;
             }
-            let (lines, status) = match self.runner.events_after(self.session, self.task, self.after) {
+            let (lines, status) = match self.runner.events_after(self.session, self.task, self.after).await {
                 Ok(found) => found,
                 Err(_) => {
                     // Deleted meanwhile.

@@ -51,7 +51,7 @@ fn clean(field: &Option<String>) -> Option<String> {
 
 impl Store {
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.writer()?.execute(
             "INSERT INTO audit (at, event, client, username, session_id, task_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 entry.at,
@@ -70,7 +70,7 @@ impl Store {
     /// detail within the hour adds to the existing entry's count instead of a new row.
     pub fn record_repeated_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let (event, client, username, detail) = (clean(&Some(entry.event.clone())), clean(&entry.client), clean(&entry.username), clean(&entry.detail));
-        let updated = self.conn()?.execute(
+        let updated = self.writer()?.execute(
             "UPDATE audit SET count = count + 1, last_at = ?1 WHERE id = (
                 SELECT id FROM audit WHERE event = ?2 AND client IS ?3 AND username IS ?4 AND detail IS ?5 AND at > ?6
                 ORDER BY id DESC LIMIT 1)",
@@ -83,7 +83,7 @@ impl Store {
     }
 
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT at, event, client, username, session_id, task_id, detail, count, last_at FROM audit
              ORDER BY COALESCE(last_at, at) DESC, id DESC LIMIT ?1",
@@ -105,7 +105,7 @@ impl Store {
     }
 
     pub fn purge_audit_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute("DELETE FROM audit WHERE COALESCE(last_at, at) < ?1", [before])?)
+        Ok(self.writer()?.execute("DELETE FROM audit WHERE COALESCE(last_at, at) < ?1", [before])?)
     }
 }
 
