@@ -204,55 +204,23 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Ok(invocation) => invocation,
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(error.to_string()) },
     };
-    let cli = &inner.settings.cli;
-    let files = match lock(output).create_files() {
-        Ok(files) => files,
-        Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the output file: {error}")) },
-    };
-    let stdin_path = inner.stdin_path(task.id);
-    let child_stdin = match Stdin::create(&stdin_path) {
-        Ok(file) => file,
-        Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the CLI's input: {error}")) },
-    };
-    let mut command = tokio::process::Command::new(&cli.bin);
-    command
-        .args(invocation.args())
-        .current_dir(&cli.project)
-        .env_clear()
-        .envs(cli.env.iter().map(|(k, v)| (k, v)))
-        .stdin(child_stdin)
-        .stdout(files.0)
-        .stderr(files.1)
-        // Its own group: one signal stops its tools too, and a Ctrl-C meant for the server does
-        // not reach it.
-        .process_group(0)
-        // A server restart must not kill the CLI: the next start follows it to its end.
-        .kill_on_drop(false);
-    // SAFETY: between fork and exec the child only makes one system call, nice(2), which is
-    // async-signal-safe, and touches no memory of the parent's.
-    unsafe {
-        command.pre_exec(|| {
-            // Below the server: when the CLI and its tools (builds, test runs) take the cores,
-            // the answers to the phone come first. Its tools inherit the lower priority.
-            let _ = libc::nice(CLI_NICENESS);
-            Ok(())
-        });
-    }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) => {
-            let reason = format!("cannot start the claude CLI ({}): {error}; {INSTALL_HINT}", cli.bin.display());
-            return Ending { exit: None, cancelled: false, spawn_error: Some(reason) };
-        }
+    let (spawned, args) = (output.clone(), invocation.args());
+    let task_id = task.id;
+    // Off the async threads: creating the files and the FIFO, and fork/exec, block; a burst of
+    // starts must not hold up the answers.
+    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, args, &spawned)).await;
+    let mut child = match started {
+        Some(Ok(child)) => child,
+        Some(Err(reason)) => return Ending { exit: None, cancelled: false, spawn_error: Some(reason) },
+        None => return Ending { exit: None, cancelled: false, spawn_error: Some("the CLI could not be started".into()) },
     };
     let Some(pid) = child.id().map(|p| p as i32) else {
         return Ending { exit: None, cancelled: false, spawn_error: Some("the CLI exited before it could be followed".into()) };
     };
-    let (task_id, started) = (task.id, start_time(pid));
-    if let Err(error) = inner.store.run(move |store| store.mark_running(task_id, pid, started, now_ms())).await {
-        tracing::error!(task_id = %task.id, %error, "cannot record a started task");
+    if let Err(error) = inner.store.run(move |store| store.mark_running(task_id, pid, start_time(pid), now_ms())).await {
+        tracing::error!(%task_id, %error, "cannot record a started task");
     }
-    let stdin = match Stdin::open(&stdin_path) {
+    let stdin = match Stdin::open(&inner.stdin_path(task_id)) {
         Ok(stdin) => Some(inner.attach_stdin(task.id, stdin)),
         Err(error) => {
             tracing::error!(task_id = %task.id, %error, "cannot open the CLI's input");
@@ -290,6 +258,39 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Err(_) => Some(Exit::Unknown),
     };
     Ending { exit, cancelled: stop.requested, spawn_error: None }
+}
+
+/// Creates the task's output files and its input FIFO, then starts the CLI (blocking). The
+/// reason it could not start, as the task's failure.
+fn spawn_cli(inner: &Inner, task_id: Uuid, args: Vec<std::ffi::OsString>, output: &SharedOutput) -> Result<tokio::process::Child, String> {
+    let cli = &inner.settings.cli;
+    let files = lock(output).create_files().map_err(|error| format!("cannot create the output file: {error}"))?;
+    let child_stdin = Stdin::create(&inner.stdin_path(task_id)).map_err(|error| format!("cannot create the CLI's input: {error}"))?;
+    let mut command = tokio::process::Command::new(&cli.bin);
+    command
+        .args(args)
+        .current_dir(&cli.project)
+        .env_clear()
+        .envs(cli.env.iter().map(|(k, v)| (k, v)))
+        .stdin(child_stdin)
+        .stdout(files.0)
+        .stderr(files.1)
+        // Its own group: one signal stops its tools too, and a Ctrl-C meant for the server does
+        // not reach it.
+        .process_group(0)
+        // A server restart must not kill the CLI: the next start follows it to its end.
+        .kill_on_drop(false);
+    // SAFETY: between fork and exec the child only makes one system call, nice(2), which is
+    // async-signal-safe, and touches no memory of the parent's.
+    unsafe {
+        command.pre_exec(|| {
+            // Below the server: when the CLI and its tools (builds, test runs) take the cores,
+            // the answers to the phone come first. Its tools inherit the lower priority.
+            let _ = libc::nice(CLI_NICENESS);
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|error| format!("cannot start the claude CLI ({}): {error}; {INSTALL_HINT}", cli.bin.display()))
 }
 
 /// Follows a CLI started by a previous run of the server, which is not our child: poll until it
