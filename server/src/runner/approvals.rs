@@ -166,15 +166,8 @@ async fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> 
 
 async fn audit(inner: &Inner, caller: &Caller, who: &str, record: &ApprovalRecord, status: ApprovalStatus) {
     let summary = crate::claude::stream::summarize_tool(&record.request.tool_name, &record.request.input);
-    let entry = AuditEntry {
-        at: now_ms(),
-        event: format!("approval_{}", status.as_str()),
-        client: caller.address.map(|a| a.to_string()),
-        username: Some(who.to_owned()),
-        task_id: Some(record.task_id.to_string()),
-        detail: Some(summary),
-        ..Default::default()
-    };
+    let by = Caller { address: caller.address, username: Some(who.to_owned()) };
+    let entry = AuditEntry::now(format!("approval_{}", status.as_str()), &by).task(record.task_id).detail(summary);
     if let Err(error) = inner.store.run(move |store| store.append_audit(&entry)).await {
         tracing::warn!(%error, "cannot write the audit log");
     }

@@ -372,15 +372,7 @@ impl Runner {
     }
 
     async fn audit(&self, caller: &Caller, event: &'static str, session_id: Uuid, task_id: Uuid) {
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: event.to_owned(),
-            client: caller.address.map(|a| a.to_string()),
-            username: caller.username.clone(),
-            session_id: Some(session_id.to_string()),
-            task_id: Some(task_id.to_string()),
-            ..Default::default()
-        };
+        let entry = AuditEntry::now(event, caller).session(session_id).task(task_id);
         if let Err(error) = self.inner.store.run(move |store| store.append_audit(&entry)).await {
             tracing::warn!(%error, event, "cannot write the audit log");
         }

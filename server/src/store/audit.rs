@@ -1,8 +1,10 @@
 //! The audit log: append-only rows, read newest first.
 
 use super::{Store, StoreError};
+use app::api::Caller;
 use rusqlite::params;
 use serde::Serialize;
+use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AuditEntry {
@@ -22,6 +24,34 @@ pub struct AuditEntry {
 impl Default for AuditEntry {
     fn default() -> Self {
         Self { at: 0, event: String::new(), client: None, username: None, session_id: None, task_id: None, detail: None, count: 1, last_at: None }
+    }
+}
+
+impl AuditEntry {
+    /// What `caller` (its address and user name) did just now: the one way entries are made.
+    pub fn now(event: impl Into<String>, caller: &Caller) -> Self {
+        Self {
+            at: crate::runner::now_ms(),
+            event: event.into(),
+            client: caller.address.map(|a| a.to_string()),
+            username: caller.username.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub fn session(mut self, session_id: Uuid) -> Self {
+        self.session_id = Some(session_id.to_string());
+        self
+    }
+
+    pub fn task(mut self, task_id: Uuid) -> Self {
+        self.task_id = Some(task_id.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }
 
