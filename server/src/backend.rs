@@ -1,30 +1,10 @@
-//! The runner behind the app's server functions: the same calls the REST routes make.
+//! The runner behind the app's server functions: the same calls the REST routes make, with
+//! errors classified as they are for REST (`http::error`).
 
-use crate::runner::{ApprovalError, Runner, RunnerError};
+use crate::runner::Runner;
 use crate::http::sessions::MAX_LIMIT;
-use crate::store::StoreError;
 use app::api::{ApprovalDecision, Backend, DecidedApproval, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
-
-impl From<RunnerError> for BackendError {
-    fn from(error: RunnerError) -> Self {
-        use crate::claude::invocation::InvalidRequest;
-        match error {
-            RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
-            RunnerError::Invalid(_) => BackendError::InvalidInput(error.to_string()),
-            RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => BackendError::NotFound(error.to_string()),
-            RunnerError::QueueFull(full) => BackendError::Busy(full.to_string()),
-            RunnerError::Approval(ApprovalError::NotFound(_)) => BackendError::NotFound(error.to_string()),
-            RunnerError::Approval(ApprovalError::Settled { .. }) => BackendError::Conflict(error.to_string()),
-            RunnerError::Approval(ApprovalError::Invalid(_)) => BackendError::InvalidInput(error.to_string()),
-            RunnerError::Store(StoreError::Busy | StoreError::Full) => BackendError::Unavailable(error.to_string()),
-            RunnerError::Store(_) | RunnerError::Io { .. } => {
-                tracing::error!(%error, "server function failed");
-                BackendError::Internal("internal error".into())
-            }
-        }
-    }
-}
 
 #[async_trait::async_trait]
 impl Backend for Runner {

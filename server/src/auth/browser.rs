@@ -113,14 +113,8 @@ impl AuthService {
             self.throttle.succeeded(reservation);
             return Ok(());
         }
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: "sign_in_failed".into(),
-            client: address.map(|a| a.to_string()),
-            username: Some(self.audit_name(username)),
-            detail: Some(how.to_owned()),
-            ..Default::default()
-        };
+        let by = Caller { address, username: Some(self.audit_name(username)) };
+        let entry = AuditEntry::now("sign_in_failed", &by).detail(how);
         if let Err(error) = self.store.run(move |store| store.record_repeated_audit(&entry)).await {
             tracing::warn!(%error, "cannot write the audit log");
         }
@@ -156,8 +150,7 @@ impl AuthService {
                 let _ = store.purge_expired_auth_sessions(now);
                 Ok(())
             })
-            .await
-            .map_err(internal("cannot start a session"))?;
+            .await?;
         Ok(cookie(COOKIE, &token, "/", self.session_ttl.as_secs(), secure))
     }
 
@@ -175,19 +168,13 @@ impl AuthService {
         }
         let token = new_token();
         let (hash, binding) = (token_hash(&token), self.binding);
-        self.store.run(move |store| store.insert_device(&hash, &binding, now_ms())).await.map_err(internal("cannot remember this browser"))?;
+        self.store.run(move |store| store.insert_device(&hash, &binding, now_ms())).await?;
         Ok(Some(cookie(DEVICE_COOKIE, &token, DEVICE_COOKIE_PATH, DEVICE_LIFETIME.as_secs(), secure)))
     }
 
     pub async fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: event.to_owned(),
-            client: address.map(|a| a.to_string()),
-            username: username.map(str::to_owned),
-            detail: detail.map(str::to_owned),
-            ..Default::default()
-        };
+        let mut entry = AuditEntry::now(event, &Caller { address, username: username.map(str::to_owned) });
+        entry.detail = detail.map(str::to_owned);
         if let Err(error) = self.store.run(move |store| store.append_audit(&entry)).await {
             tracing::warn!(%error, event, "cannot write the audit log");
         }
@@ -201,13 +188,6 @@ impl AuthService {
 fn throttled(wait: Duration) -> BackendError {
     let seconds = wait.as_secs().max(1);
     BackendError::Throttled(format!("Too many sign-in attempts. Try again in {seconds} s."), seconds)
-}
-
-fn internal(what: &'static str) -> impl Fn(crate::store::StoreError) -> BackendError {
-    move |error| {
-        tracing::error!(%error, what);
-        BackendError::Internal(what.into())
-    }
 }
 
 /// Requests always carry an address in the server; one without (a test) shares a single budget.
@@ -257,8 +237,7 @@ impl Accounts for AuthService {
                 store.delete_all_devices()?;
                 Ok(ended)
             })
-            .await
-            .map_err(|e| BackendError::Internal(e.to_string()))?;
+            .await?;
         self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions"))).await;
         let secure = self.secure(&request.headers);
         Ok(vec![cookie(COOKIE, "", "/", 0, secure), cookie(DEVICE_COOKIE, "", DEVICE_COOKIE_PATH, 0, secure)])
