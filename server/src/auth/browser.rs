@@ -9,7 +9,8 @@ use super::throttle::{Attempter, Reservation, SignInThrottle};
 use crate::runner::now_ms;
 use crate::store::{AuditEntry, Store};
 use app::api::{Accounts, BackendError, Caller};
-use axum::http::{header, request::Parts, HeaderMap};
+use axum::http::{request::Parts, HeaderMap};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -251,9 +252,12 @@ impl Accounts for AuthService {
     }
 }
 
+/// A `Set-Cookie` value: HttpOnly (no script reads it), SameSite=Strict (no other site sends
+/// it), Secure over HTTPS, limited to `path`; an empty token with no age clears the cookie.
 fn cookie(name: &str, token: &str, path: &str, max_age_secs: u64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    let max_age = ::cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX));
+    let built = Cookie::build((name, token)).path(path).http_only(true).same_site(SameSite::Strict).max_age(max_age).secure(secure);
+    built.build().to_string()
 }
 
 pub(super) fn has_session_cookie(headers: &HeaderMap) -> bool {
@@ -261,14 +265,7 @@ pub(super) fn has_session_cookie(headers: &HeaderMap) -> bool {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, value)| *key == name && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|value| !value.is_empty())
 }
 
 /// Served over HTTPS behind a tunnel or proxy that says so (the server's own TLS is known
@@ -297,17 +294,27 @@ fn keyed_digest(key: &[u8; 32], message: &[u8]) -> Digest32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
 
     fn service(credentials: Credentials, store: Arc<Store>, tls: bool) -> AuthService {
         AuthService::new(credentials, store, AuthSettings { session_ttl: Duration::from_secs(60), binding_key: [3; 32], tls })
     }
 
+    fn attributes(set_cookie: &str) -> Vec<String> {
+        let mut attributes: Vec<String> = set_cookie.split(';').map(|a| a.trim().to_owned()).collect();
+        attributes.sort();
+        attributes
+    }
+
     #[test]
     fn the_cookie_is_http_only_strict_and_secure_over_https() {
         let plain = cookie(COOKIE, "abc", "/", 60, false);
-        assert_eq!(plain, "cr_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60");
-        assert!(cookie(COOKIE, "abc", "/", 60, true).ends_with("; Secure"));
+        assert_eq!(attributes(&plain), ["HttpOnly", "Max-Age=60", "Path=/", "SameSite=Strict", "cr_session=abc"]);
+        assert!(plain.starts_with("cr_session=abc;"), "{plain}");
+        let secure = cookie(COOKIE, "abc", "/", 60, true);
+        assert_eq!(attributes(&secure), ["HttpOnly", "Max-Age=60", "Path=/", "SameSite=Strict", "Secure", "cr_session=abc"]);
+        let cleared = cookie(COOKIE, "", "/", 0, false);
+        assert_eq!(attributes(&cleared), ["HttpOnly", "Max-Age=0", "Path=/", "SameSite=Strict", "cr_session="]);
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cr_session=tok; b=2"));
         assert_eq!(cookie_value(&headers, COOKIE), Some("tok".into()));
@@ -389,7 +396,7 @@ mod tests {
         let store = Arc::new(Store::in_memory().expect("store"));
         let auth = service(Credentials::plain("me", "pw"), store, true);
         let cookies = auth.sign_in("me", "pw", &request_with_cookies(&[])).await.expect("in");
-        assert!(cookies.iter().all(|c| c.ends_with("; Secure")), "{cookies:?}");
+        assert!(cookies.iter().all(|c| attributes(c).contains(&"Secure".to_owned())), "{cookies:?}");
     }
 
     #[tokio::test]
