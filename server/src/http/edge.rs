@@ -189,7 +189,7 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
         let body_start = &after_tag[open_end + 1..];
         let Some(close) = body_start.find("</script>") else { break };
         if !attributes.contains("src=") {
-            hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body_start[..close].as_bytes())));
+            hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body_start.as_bytes()[..close])));
         }
         rest = &body_start[close..];
     }
