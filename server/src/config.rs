@@ -67,9 +67,10 @@ pub struct Config {
     #[arg(long, env = "AUTH_PASSWORD_HASH", hide_env_values = true)]
     pub password_hash: Option<String>,
 
-    /// The built frontend (Trunk's output) to serve at /.
-    #[arg(long, env = "SITE_DIR", default_value = "dist", value_name = "DIR")]
-    pub site_dir: PathBuf,
+    /// Serve the web app from this folder (a built dist/) instead of the one built into the
+    /// binary: for frontend work.
+    #[arg(long, env = "SITE_DIR", value_name = "DIR")]
+    pub site_dir: Option<PathBuf>,
 
     /// Finished tasks, their output and audit entries are deleted after this many days (0 keeps
     /// them; tasks until DELETE).

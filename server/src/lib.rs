@@ -9,6 +9,7 @@ pub mod config;
 mod http;
 mod runner;
 mod serve;
+pub mod site;
 mod state;
 mod store;
 mod tunnel;
@@ -82,7 +83,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     announce_credentials(&credentials, &source, &config.data_dir);
 
     if matches!(source, PasswordSource::Configured) {
-        say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
+        say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`claude-remote hash-password`)");
     }
     let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
     let auth_settings = AuthSettings {
@@ -137,9 +138,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         project: project.clone(),
         sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),
     };
-    let index = std::fs::read_to_string(config.site_dir.join("index.html")).ok();
+    let site = site::Site::new(config.site_dir.clone());
+    let index = site.index_html();
     if index.is_none() {
-        say!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
+        say!("warning: {}", site.missing_hint());
     }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
@@ -164,7 +166,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tls: tls.is_some(),
         content_security_policy: http::edge::content_security_policy(index.as_deref()),
     };
-    let app = router(state, &config.site_dir, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router(state, &site, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
     if !bound.ip().is_loopback() && tls.is_none() {
         say!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
     }
