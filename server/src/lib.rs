@@ -156,7 +156,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let policy = EdgePolicy {
         // Through a tunnel every client comes from loopback: only the tunnel's header tells them
         // apart (for throttling and the audit log).
-        client_address: if config.tunnel {
+        client_address: if config.tunnel || config.tunnel_token.is_some() {
             ClientAddressSource::CfConnectingIp
         } else if config.trust_proxy {
             ClientAddressSource::XForwardedFor
@@ -174,23 +174,33 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     say!("project {}", project.display());
     say!("listening on {scheme}://{bound}");
-    let tunnel = if config.tunnel {
-        let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
-        let tunnel = tunnel::Tunnel::start(&config.cloudflared_bin, &local).await?;
-        say!("tunnel: {}", tunnel.url);
-        if let Some(code) = tunnel::qr_code(&tunnel.url) {
-            say!("{code}");
-        }
-        Some(tunnel)
-    } else {
-        None
-    };
+    let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
+    let tunnel = start_tunnel(&config, &local).await?;
 
     serve::serve(listener, app, tls, limits, shutdown_signal()).await;
     if let Some(tunnel) = tunnel {
         tunnel.stop().await;
     }
     Ok(())
+}
+
+/// The tunnel asked for, if any, once it is up: a quick one's URL and QR code are printed, a
+/// named one's hostname is the owner's, routed in Cloudflare to `local`.
+async fn start_tunnel(config: &Config, local: &str) -> Result<Option<tunnel::Tunnel>, StartError> {
+    if config.tunnel {
+        let tunnel = tunnel::Tunnel::quick(&config.cloudflared_bin, local).await?;
+        if let Some(url) = &tunnel.url {
+            say!("tunnel: {url}");
+            if let Some(code) = tunnel::qr_code(url) {
+                say!("{code}");
+            }
+        }
+        return Ok(Some(tunnel));
+    }
+    let Some(token) = &config.tunnel_token else { return Ok(None) };
+    let tunnel = tunnel::Tunnel::named(&config.cloudflared_bin, token).await?;
+    say!("tunnel: named tunnel connected; its public hostname must point at {local} (Cloudflare dashboard: the tunnel's public hostnames)");
+    Ok(Some(tunnel))
 }
 
 /// The connection limits from the configuration, fitted under the open-file limit, and said.
