@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use std::borrow::Cow;
 
 #[derive(rust_embed::RustEmbed)]
-#[folder = "../dist"]
+// The repository's dist/, as build.rs spells it.
+#[folder = "$CLAUDE_REMOTE_DIST"]
 // A clean clone has no dist/ until scripts/build.sh: such a build serves the API and `NOT_BUILT`.
 #[allow_missing = true]
 struct Dist;
