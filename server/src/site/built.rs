@@ -70,10 +70,10 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
 /// `path` in the best encoding `accepted` allows that the build holds, else as it is.
 async fn find(path: &str, accepted: &[&'static str]) -> Option<(rust_embed::EmbeddedFile, Option<&'static str>)> {
     for (encoding, suffix) in ENCODINGS {
-        if accepted.contains(&encoding) {
-            if let Some(file) = get(format!("{path}{suffix}")).await {
-                return Some((file, Some(encoding)));
-            }
+        if accepted.contains(&encoding)
+            && let Some(file) = get(format!("{path}{suffix}")).await
+        {
+            return Some((file, Some(encoding)));
         }
     }
     get(path.to_owned()).await.map(|file| (file, None))
