@@ -13,7 +13,7 @@
 # Installs wrk (Debian's package) if it is missing. Takes about 3 minutes on 2 cores once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+target=${CARGO_TARGET_DIR:-target}
 
 record=0
 criterion=1
@@ -71,11 +71,11 @@ load() { python3 scripts/bench/load.py "$@"; }
 # ---- criterion (before the server runs: it needs both cores)
 if [ "$criterion" = 1 ]; then
   echo "== criterion: parsers and session listing (cargo bench)"
-  rm -rf target/criterion/stream* target/criterion/transcript* target/criterion/session_listing*
+  rm -rf "$target"/criterion/stream* "$target"/criterion/transcript* "$target"/criterion/session_listing*
   echo "(about a minute; the full report is printed at the end)"
   cargo bench -p server --bench parsers --bench session_listing -- --warm-up-time 1 --measurement-time 3 >"$root/criterion.txt"
   grep -E -A1 '^(stream|transcript|session_listing)[^ ]*/[^ ]*$' "$root/criterion.txt" | grep -v '^--' || true
-  python3 - "$results/criterion.json" <<'PY'
+  python3 - "$results/criterion.json" "$target" <<'PY'
 import glob, json, os, sys
 def human(ns):
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
@@ -83,7 +83,7 @@ def human(ns):
             return f"{ns / scale:.3g} {unit}"
     return f"{ns:.3g} ns"
 out = []
-for path in sorted(glob.glob("target/criterion/**/new/estimates.json", recursive=True)):
+for path in sorted(glob.glob(sys.argv[2] + "/criterion/**/new/estimates.json", recursive=True)):
     bench = json.load(open(os.path.join(os.path.dirname(path), "benchmark.json")))
     if not bench["full_id"].startswith(("stream/", "transcript/", "session_listing")):
         continue
@@ -104,8 +104,8 @@ fi
 echo "== server"
 AUTH_USERNAME="$BENCH_USER" AUTH_PASSWORD="$BENCH_PASSWORD" LOG=warn \
   FAKE_CLAUDE_TIMING_LOG="$root/timing.jsonl" \
-  target/release/server --host 127.0.0.1 --port 0 \
-  --project "$project" --data-dir "$root/data" --site-dir "$repo/dist" \
+  "$target/release/claude-remote" --host 127.0.0.1 --port 0 \
+  --project "$project" --data-dir "$root/data" \
   --claude-bin scripts/fake-claude/claude --claude-config-dir "$root/claude-home" \
   --max-concurrent 8 --max-queued-total 1000 --stop-grace-secs 1 >"$root/server.log" 2>&1 &
 server_pid=$!

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The server the browser tests run against: the release binary, the fake claude, a fresh data
+# The server the browser tests run against: the release binary (its built-in web app), the fake claude, a fresh data
 # directory and CLI home, and one older session (a real interactive transcript) to switch to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +22,14 @@ with open(source) as src, open(target, "w") as out:
 day_ago = time.time() - 86400
 os.utime(target, (day_ago, day_ago))
 PY
-exec "${CARGO_TARGET_DIR:-target}/release/server" \
+bin=$(cd "$(dirname "${CARGO_TARGET_DIR:-target}/release/claude-remote")" && pwd -P)/claude-remote
+fake_claude="$PWD/scripts/fake-claude/claude"
+# Started from a folder with no dist/ and without --site-dir: the browser tests run the web app
+# the release binary carries, as a copy of it anywhere else would.
+cd "$root"
+exec "$bin" \
   --host 127.0.0.1 --port "${E2E_PORT:-18765}" \
   --project "$project" --data-dir "$root/data" \
-  --claude-bin scripts/fake-claude/claude --claude-config-dir "$root/claude-home" \
+  --claude-bin "$fake_claude" --claude-config-dir "$root/claude-home" \
   --username e2e --password "${E2E_PASSWORD:-e2e-password}" \
   --stop-grace-secs 1

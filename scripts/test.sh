@@ -17,6 +17,9 @@ cargo test -p server
 
 echo "== release build (frontend through Trunk and wasm-opt, server)"
 scripts/build.sh
+# Again, now that dist/ is built (the first run found none): the app the binary serves against the
+# real build, its brotli and gzip files, revalidation and caching rules.
+cargo test -p server --test site
 
 if [ -d end2end ] && [ -f end2end/package.json ]; then
   echo "== browser tests"

@@ -67,9 +67,10 @@ pub struct Config {
     #[arg(long, env = "AUTH_PASSWORD_HASH", hide_env_values = true)]
     pub password_hash: Option<String>,
 
-    /// The built frontend (Trunk's output) to serve at /.
-    #[arg(long, env = "SITE_DIR", default_value = "dist", value_name = "DIR")]
-    pub site_dir: PathBuf,
+    /// Serve the web app from this folder (a built dist/) instead of the one built into the
+    /// binary: for frontend work.
+    #[arg(long, env = "SITE_DIR", value_name = "DIR")]
+    pub site_dir: Option<PathBuf>,
 
     /// The most the database may grow to, in MB (0: no limit but the disk's). Past it, a running
     /// task whose output cannot be stored ends "disk full", as on a full disk; sign-in and polls
@@ -107,7 +108,13 @@ pub struct Config {
     #[arg(long, env = "TUNNEL", default_value_t = false)]
     pub tunnel: bool,
 
-    /// The cloudflared binary for --tunnel.
+    /// Run the named Cloudflare tunnel of this token (`cloudflared tunnel run`): your own
+    /// hostname, routed in Cloudflare's dashboard to this server. Implies what --tunnel does for
+    /// client addresses. Prefer the environment variable: a flag shows in `ps`.
+    #[arg(long, env = "CLOUDFLARE_TUNNEL_TOKEN", hide_env_values = true, value_name = "TOKEN", conflicts_with = "tunnel")]
+    pub tunnel_token: Option<String>,
+
+    /// The cloudflared binary for --tunnel and --tunnel-token.
     #[arg(long, env = "CLOUDFLARED_BIN", default_value = "cloudflared", value_name = "PATH")]
     pub cloudflared_bin: std::path::PathBuf,
 
@@ -183,6 +190,10 @@ impl Config {
         if blank(&self.password_hash) {
             say!("notice: AUTH_PASSWORD_HASH / --password-hash is empty and counts as unset");
             self.password_hash = None;
+        }
+        if blank(&self.tunnel_token) {
+            say!("notice: CLOUDFLARE_TUNNEL_TOKEN / --tunnel-token is empty and counts as unset: no named tunnel");
+            self.tunnel_token = None;
         }
         if self.username.trim().is_empty() {
             say!("notice: AUTH_USERNAME / --username is empty and counts as unset: the user is {DEFAULT_USERNAME}");

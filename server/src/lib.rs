@@ -9,6 +9,7 @@ pub mod config;
 mod http;
 mod runner;
 mod serve;
+pub mod site;
 mod state;
 mod store;
 mod tunnel;
@@ -82,7 +83,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     announce_credentials(&credentials, &source, &config.data_dir);
 
     if matches!(source, PasswordSource::Configured) {
-        say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
+        say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`claude-remote hash-password`)");
     }
     let limits = StoreLimits { max_bytes: (config.max_database_mb > 0).then(|| config.max_database_mb.saturating_mul(1 << 20)) };
     let store = Arc::new(Store::open_with(&config.data_dir.join("claude-remote.db"), limits)?);
@@ -138,9 +139,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         project: project.clone(),
         sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),
     };
-    let index = std::fs::read_to_string(config.site_dir.join("index.html")).ok();
+    let site = site::Site::new(config.site_dir.clone());
+    let index = site.index_html();
     if index.is_none() {
-        say!("warning: no built frontend at {} (run scripts/build.sh); the API works without it", config.site_dir.display());
+        say!("warning: {}", site.missing_hint());
     }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
@@ -155,7 +157,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let policy = EdgePolicy {
         // Through a tunnel every client comes from loopback: only the tunnel's header tells them
         // apart (for throttling and the audit log).
-        client_address: if config.tunnel {
+        client_address: if config.tunnel || config.tunnel_token.is_some() {
             ClientAddressSource::CfConnectingIp
         } else if config.trust_proxy {
             ClientAddressSource::XForwardedFor
@@ -165,7 +167,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tls: tls.is_some(),
         content_security_policy: http::edge::content_security_policy(index.as_deref()),
     };
-    let app = router(state, &config.site_dir, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router(state, &site, policy).into_make_service_with_connect_info::<std::net::SocketAddr>();
     if !bound.ip().is_loopback() && tls.is_none() {
         say!("warning: listening on {bound} without TLS: passwords cross the network in clear; use --tls-cert/--tls-key or a tunnel");
     }
@@ -173,23 +175,33 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     say!("project {}", project.display());
     say!("listening on {scheme}://{bound}");
-    let tunnel = if config.tunnel {
-        let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
-        let tunnel = tunnel::Tunnel::start(&config.cloudflared_bin, &local).await?;
-        say!("tunnel: {}", tunnel.url);
-        if let Some(code) = tunnel::qr_code(&tunnel.url) {
-            say!("{code}");
-        }
-        Some(tunnel)
-    } else {
-        None
-    };
+    let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
+    let tunnel = start_tunnel(&config, &local).await?;
 
     serve::serve(listener, app, tls, limits, shutdown_signal()).await;
     if let Some(tunnel) = tunnel {
         tunnel.stop().await;
     }
     Ok(())
+}
+
+/// The tunnel asked for, if any, once it is up: a quick one's URL and QR code are printed, a
+/// named one's hostname is the owner's, routed in Cloudflare to `local`.
+async fn start_tunnel(config: &Config, local: &str) -> Result<Option<tunnel::Tunnel>, StartError> {
+    if config.tunnel {
+        let tunnel = tunnel::Tunnel::quick(&config.cloudflared_bin, local).await?;
+        if let Some(url) = &tunnel.url {
+            say!("tunnel: {url}");
+            if let Some(code) = tunnel::qr_code(url) {
+                say!("{code}");
+            }
+        }
+        return Ok(Some(tunnel));
+    }
+    let Some(token) = &config.tunnel_token else { return Ok(None) };
+    let tunnel = tunnel::Tunnel::named(&config.cloudflared_bin, token).await?;
+    say!("tunnel: named tunnel connected; its public hostname must point at {local} (Cloudflare dashboard: the tunnel's public hostnames)");
+    Ok(Some(tunnel))
 }
 
 /// The connection limits from the configuration, fitted under the open-file limit, and said.

@@ -48,7 +48,7 @@ async fn serve() -> ExitCode {
     }
 }
 
-/// `server hash-password`: reads one line (the password) from stdin, prints its PHC string.
+/// `claude-remote hash-password`: reads one line (the password) from stdin, prints its PHC string.
 fn hash_password() -> ExitCode {
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line).is_err() {

@@ -46,7 +46,7 @@ async fn an_empty_password_or_user_name_never_signs_in() {
 async fn a_password_hash_argon2_cannot_check_stops_the_server_with_one_line() {
     for bad in ["not-a-hash", "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"] {
         let dirs = Dirs::new();
-        let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        let output = Command::new(env!("CARGO_BIN_EXE_claude-remote"))
             .current_dir(dirs.root.path())
             .args(["--port", "0", "--data-dir"])
             .arg(dirs.data())

@@ -1,4 +1,4 @@
-//! Reaching the server from a phone: the Cloudflare quick tunnel and built-in HTTPS.
+//! Reaching the server from a phone: the Cloudflare quick and named tunnels, and built-in HTTPS.
 
 mod support;
 
@@ -24,16 +24,18 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
     let dirs = Dirs::new();
     let log = dirs.root.path().join("cloudflared.log");
     let cloudflared = cloudflared_logging_to(&dirs, &log);
-    let mut server = Server::start_with(&dirs, &["--tunnel", "--cloudflared-bin", cloudflared.to_str().expect("utf-8")]);
+    let server = Server::start_with(&dirs, &["--tunnel", "--cloudflared-bin", cloudflared.to_str().expect("utf-8")]);
     let line = server.printed("tunnel: ");
     assert_eq!(line, "tunnel: https://stand-in-tunnel-example.trycloudflare.com");
-    // The QR code is printed after the URL line: read on until it is all there.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while server.stdout.lock().expect("lock").join("\n").matches('█').count() <= 50 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The code is printed right after the URL: give the reading thread a moment to see it.
+    let qr_blocks = || server.stdout.lock().expect("lock").join("\n").matches('█').count();
+    for _ in 0..100 {
+        if qr_blocks() > 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let printed = server.stdout.lock().expect("lock").join("\n");
-    assert!(printed.matches('█').count() > 50, "a QR code follows the URL");
+    assert!(qr_blocks() > 50, "a QR code follows the URL");
     let recorded = std::fs::read_to_string(&log).expect("cloudflared ran");
     let (pid, args) = recorded.trim().split_once(' ').expect("pid and args");
     assert_eq!(args, format!("tunnel --no-autoupdate --url {}", server.base));
@@ -53,6 +55,11 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
     let (_, audit) = server.get("/api/audit").await;
     assert_eq!(audit["entries"][0]["client"], "203.0.113.9");
 
+    stop_and_expect_gone(server, pid).await;
+}
+
+/// SIGTERM to the server: it exits cleanly, and cloudflared `pid` with it.
+async fn stop_and_expect_gone(mut server: Server, pid: i32) {
     let _ = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status();
     let status = server.child.wait().expect("server exits");
     assert!(status.success(), "{status:?}");
@@ -63,6 +70,62 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("cloudflared {pid} outlived the server");
+}
+
+#[tokio::test]
+async fn the_named_tunnel_gets_its_token_unseen_and_stops_with_the_server() {
+    let dirs = Dirs::new();
+    let log = dirs.root.path().join("cloudflared.log");
+    let cloudflared = cloudflared_logging_to(&dirs, &log);
+    let token = "eyJhIjoiMGQ5ZiIsInQiOiJjbGF1ZGUtcmVtb3RlIn0-named-tunnel-secret";
+    let server = Server::launch(
+        &dirs,
+        &support::fake_claude(),
+        &["--cloudflared-bin", cloudflared.to_str().expect("utf-8")],
+        &[("CLOUDFLARE_TUNNEL_TOKEN", token.to_owned())],
+    );
+    let line = server.printed("tunnel: ");
+    assert!(line.contains("named tunnel connected") && line.contains(&server.base), "{line}");
+
+    let recorded = std::fs::read_to_string(&log).expect("cloudflared ran");
+    let mut lines = recorded.lines();
+    let (pid, args) = lines.next().expect("argv").split_once(' ').expect("pid and args");
+    assert_eq!(args, "tunnel --no-autoupdate run");
+    assert_eq!(lines.next(), Some(format!("TUNNEL_TOKEN={token}").as_str()), "cloudflared reads the token from its environment");
+    let pid: i32 = pid.parse().expect("pid");
+    assert!(support::is_alive(pid));
+    // What `ps` shows of cloudflared and everything the server printed: no token.
+    let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    assert!(!String::from_utf8_lossy(&command_line).contains(token), "the token is in cloudflared's command line");
+    assert!(!server.stdout.lock().expect("lock").join("\n").contains(token), "the server printed the token");
+
+    // As behind a quick tunnel, the client's address comes from Cloudflare's header.
+    let response = server.http.get(server.url("/api/sessions")).basic_auth(USER, Some("wrong")).header("cf-connecting-ip", "203.0.113.10").send().await.expect("GET");
+    assert_eq!(response.status(), 401);
+    let (_, audit) = server.get("/api/audit").await;
+    assert_eq!(audit["entries"][0]["client"], "203.0.113.10");
+
+    stop_and_expect_gone(server, pid).await;
+}
+
+#[tokio::test]
+async fn a_named_tunnel_that_cannot_connect_stops_the_start_with_cloudflareds_reason() {
+    let dirs = Dirs::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_claude-remote"))
+        .current_dir(dirs.root.path())
+        .args(["--port", "0", "--cloudflared-bin"])
+        .arg(stand_in_cloudflared())
+        .arg("--data-dir")
+        .arg(dirs.data())
+        .env("AUTH_PASSWORD", PASSWORD)
+        .env("CLOUDFLARE_TUNNEL_TOKEN", "invalid")
+        .env("LOG", "warn")
+        .output()
+        .expect("run the server");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cloudflared stopped before the tunnel was up") && stderr.contains("Provided Tunnel token is not valid"), "{stderr}");
 }
 
 #[tokio::test]

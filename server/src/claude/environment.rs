@@ -44,7 +44,7 @@ mod tests {
     #[test]
     fn every_option_of_the_server_that_holds_a_secret_is_withheld() {
         let names = crate::config::Config::option_env_names();
-        for secret in ["AUTH_PASSWORD", "AUTH_PASSWORD_HASH", "AUTH_USERNAME", "TLS_CERT", "TLS_KEY", "DATA_DIR"] {
+        for secret in ["AUTH_PASSWORD", "AUTH_PASSWORD_HASH", "AUTH_USERNAME", "TLS_CERT", "TLS_KEY", "DATA_DIR", "CLOUDFLARE_TUNNEL_TOKEN"] {
             assert!(names.iter().any(|n| n == secret), "{secret} is read by the server: {names:?}");
         }
     }

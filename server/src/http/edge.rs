@@ -7,7 +7,7 @@ use super::MAX_BODY_BYTES;
 use crate::auth::is_https;
 use app::api::Caller;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
@@ -147,11 +147,11 @@ pub fn request_log() -> TraceLayer<HttpMakeClassifier, RequestSpan> {
 
 /// Trunk names built assets by content hash (`frontend-5cd88a6816c6ae29_bg.wasm`): a phone may
 /// keep them for good. Everything else (index.html, sw.js, the manifest) is revalidated, so a new
-/// build reaches it at once.
+/// build reaches it at once. A 304 carries the policy too, as the 200 it stands for would.
 pub async fn static_cache_policy(request: Request, next: Next) -> Response {
     let hashed = is_content_hashed(request.uri().path());
     let mut response = next.run(request).await;
-    if response.status().is_success() {
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let policy = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }

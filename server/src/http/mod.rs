@@ -15,17 +15,16 @@ mod status;
 mod tasks;
 
 use crate::auth::require_auth;
+use crate::site::Site;
 use crate::state::AppState;
 use app::api::{SharedAccounts, SharedBackend};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
-use std::path::Path;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,7 +32,7 @@ use utoipa_axum::routes;
 /// Request bodies above this are refused with 413 (a message is capped lower still).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Router {
+pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router {
     let policy = Arc::new(policy);
     let backend: SharedBackend = Arc::new(state.runner.clone());
     let accounts: SharedAccounts = state.auth.clone();
@@ -69,14 +68,11 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
     let public_fns = Router::new()
         .route("/api/fn/whoami", server_fns.clone())
         .route("/api/fn/sign_in", server_fns);
-    // The build writes .br and .gz beside each asset (scripts/precompress.mjs).
-    let index = ServeFile::new(site_dir.join("index.html")).precompressed_br().precompressed_gzip();
-    let site = ServeDir::new(site_dir).precompressed_br().precompressed_gzip().fallback(index);
     let mut app = public
         .route("/api/{*rest}", any(unknown_api))
         .merge(public_fns)
         .merge(protected)
-        .fallback_service(tower::ServiceBuilder::new().layer(middleware::from_fn(edge::static_cache_policy)).service(site))
+        .fallback_service(tower::ServiceBuilder::new().layer(middleware::from_fn(edge::static_cache_policy)).service(site.service()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(edge::same_origin_writes))
         .layer(middleware::from_fn_with_state(policy.clone(), edge::caller_address))

@@ -120,7 +120,7 @@ impl Server {
     /// As [`Server::launch`], with the process's open-file limit (soft and hard) set to
     /// `nofile` before it starts, as a small container or a `ulimit -n` would.
     pub fn launch_with_file_limit(dirs: &Dirs, claude_bin: &Path, extra_args: &[&str], env: &[(&str, String)], nofile: Option<u64>) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_claude-remote"));
         if let Some(limit) = nofile {
             use std::os::unix::process::CommandExt;
             let set = move || nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, limit, limit).map_err(std::io::Error::from);
