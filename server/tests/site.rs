@@ -98,4 +98,9 @@ async fn site_dir_serves_another_build_instead() {
     let worker = server.http.get(server.url("/sw.js")).send().await.expect("GET");
     assert_eq!(worker.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-cache"));
     assert_eq!(worker.text().await.expect("body"), "// worker");
+    // An asset of an earlier build (a phone still running the old page asks for it after an
+    // update) is missing: a 404 kept by no cache, never the page under a year-long cache.
+    let stale = server.http.get(server.url("/frontend-0123456789abcdef_bg.wasm")).send().await.expect("GET");
+    assert_eq!(stale.status(), 404);
+    assert_eq!(stale.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
 }

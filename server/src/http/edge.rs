@@ -9,7 +9,7 @@ use app::api::Caller;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, HttpMakeClassifier, TraceLayer};
@@ -151,11 +151,21 @@ pub fn request_log() -> TraceLayer<HttpMakeClassifier, RequestSpan> {
 pub async fn static_cache_policy(request: Request, next: Next) -> Response {
     let hashed = is_content_hashed(request.uri().path());
     let mut response = next.run(request).await;
+    // A content-hashed asset the build does not hold (an earlier build's, asked for by a page
+    // loaded before an update) would otherwise get the app's page, cached for a year as that
+    // asset.
+    if hashed && is_page(&response) {
+        return (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]).into_response();
+    }
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         let policy = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
+}
+
+fn is_page(response: &Response) -> bool {
+    response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
 }
 
 fn is_content_hashed(path: &str) -> bool {
