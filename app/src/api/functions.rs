@@ -1,7 +1,7 @@
 //! Server functions: the app's door to the runner. Each has a fixed endpoint so that its URL
 //! does not depend on the crate's path.
 
-use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -86,7 +86,8 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFn
     backend()?.transcript(session_id).await.map_err(fail)
 }
 
-/// The task's output lines after `after`: at once when there are some, else as soon as one is
+/// A page of the task's output lines after `after` (500 lines or 1 MiB at most; `more` says to
+/// ask again at once): at once when there are some, else as soon as one is
 /// written or the task ends, waiting at most `wait_ms` (25 s at most, well under a tunnel's
 /// cut). The app follows a task's timeline with this long-poll rather than Server-Sent Events,
 /// which a Cloudflare quick tunnel holds back until the stream ends.
@@ -94,6 +95,14 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFn
 pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, ServerFnError> {
     use backend_call::*;
     backend()?.task_events(session, task_id, after, wait_ms.min(25_000)).await.map_err(fail)
+}
+
+/// The page of the task's output lines just before line `before` (the "show earlier" control of
+/// a timeline that keeps only its latest steps).
+#[server(prefix = "/api/fn", endpoint = "task_events_before")]
+pub async fn task_events_before(session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, ServerFnError> {
+    use backend_call::*;
+    backend()?.task_events_before(session, task_id, before).await.map_err(fail)
 }
 
 /// Allows or denies what a running task waits on (a tool use, a question, a plan).

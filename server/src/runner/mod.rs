@@ -22,7 +22,7 @@ pub use approvals::ApprovalError;
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
-use crate::store::{AuditEntry, NewTask, Store, StoreError, TaskRecord};
+use crate::store::{AuditEntry, LinesPage, NewTask, PageLimit, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
 use app::api::{Caller, ChatRequest, EventsPage, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
@@ -237,27 +237,40 @@ impl Runner {
         Ok(self.task(session, task_id)?.as_ref().clone())
     }
 
-    /// The task's output lines after `after`, and its status when they were read.
-    pub fn events_after(&self, session: SessionRef, task_id: Uuid, after: u64) -> Result<(Vec<(u64, String)>, TaskStatus), RunnerError> {
+    /// A page of the task's output lines after `after`, and its status when they were read.
+    pub fn events_page(&self, session: SessionRef, task_id: Uuid, after: u64, limit: PageLimit) -> Result<(LinesPage, TaskStatus), RunnerError> {
         let task = self.owned_task(session, task_id)?;
-        let events = self.inner.store.events_after(task_id, after)?;
-        Ok((events, task.status))
+        let page = self.inner.store.lines_after(task_id, after, limit)?;
+        Ok((page, task.status))
     }
 
-    /// Like [`Runner::events_after`], but waits up to `wait` for a first line (or the task's end):
+    /// The page of the task's output lines just before `before` (earlier steps, on demand).
+    pub fn events_before(&self, session: SessionRef, task_id: Uuid, before: u64, limit: PageLimit) -> Result<LinesPage, RunnerError> {
+        self.owned_task(session, task_id)?;
+        Ok(self.inner.store.lines_before(task_id, before, limit)?)
+    }
+
+    /// Like [`Runner::events_page`], but waits up to `wait` for a first line (or the task's end):
     /// the long-poll form, for clients behind a proxy that holds a streamed answer back until it
     /// ends (a Cloudflare quick tunnel does that to Server-Sent Events).
     /// The page says where to continue: after its last line, or where it was asked from.
-    pub async fn events_wait(&self, session: SessionRef, task_id: Uuid, after: u64, wait: Duration) -> Result<EventsPage, RunnerError> {
+    pub async fn events_wait(
+        &self,
+        session: SessionRef,
+        task_id: Uuid,
+        after: u64,
+        limit: PageLimit,
+        wait: Duration,
+    ) -> Result<EventsPage, RunnerError> {
         let mut activity = self.inner.activity.subscribe();
         let mut finished = self.inner.finished.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            let (events, status) = self.events_after(session, task_id, after)?;
-            if !events.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
-                let after = events.last().map_or(after, |(seq, _)| *seq);
-                return Ok(EventsPage { status, events, after });
+            let (page, status) = self.events_page(session, task_id, after, limit)?;
+            if !page.lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
+                let after = page.lines.last().map_or(after, |(seq, _)| *seq);
+                return Ok(EventsPage { status, events: page.lines, after, more: page.more });
             }
             tokio::select! {
                 _ = finished.recv() => {}
