@@ -2,8 +2,9 @@
 //! read back, a bounded page at a time.
 //!
 //! A line is stored as printed (TEXT) when it is short or does not compress, else deflated
-//! (BLOB): stream-json lines with tool output shrink to about a third. The column's type says
-//! which, so lines stored before compression existed read back unchanged.
+//! (BLOB) at deflate's default level: 20 MB of typical stream-json takes 13.4 MB on disk (34 MB
+//! before; the fast level gave 15.4 MB, see BENCHMARKS.md). The column's type says which, so
+//! lines stored before compression existed read back unchanged.
 //!
 //! Reading is by pages of at most [`PageLimit::lines`] lines and about [`PageLimit::bytes`] bytes,
 //! so no answer, however much a task printed, holds more than one page in memory. A page always
@@ -55,7 +56,7 @@ pub struct LinesPage {
 /// What to store for `line`: the text, or its deflated bytes when that is a tenth smaller.
 pub fn encode(line: &str) -> Value {
     if line.len() >= COMPRESS_FROM {
-        let mut encoder = DeflateEncoder::new(Vec::with_capacity(line.len() / 3), Compression::fast());
+        let mut encoder = DeflateEncoder::new(Vec::with_capacity(line.len() / 3), Compression::default());
         // Writing to a Vec cannot fail.
         if encoder.write_all(line.as_bytes()).is_ok() {
             if let Ok(packed) = encoder.finish() {
@@ -223,6 +224,90 @@ mod tests {
         let page = store.lines_after(id, 0, PageLimit::MAX)?;
         assert_eq!((page.lines.len(), page.more), (1, true));
         assert_eq!(page.lines[0].1, big);
+        Ok(())
+    }
+
+    /// What ~20 MB of typical output costs on disk, as stored before (`task_events`, WITHOUT
+    /// ROWID, TEXT) and now. A measurement, not a check: `python3 scripts/bench/make_output.py
+    /// /tmp/corpus.jsonl && STORAGE_CORPUS=/tmp/corpus.jsonl cargo test -p server --release --lib
+    /// storage_size -- --ignored --nocapture` (figures in BENCHMARKS.md).
+    #[test]
+    #[ignore]
+    fn storage_size() -> Result<(), Box<dyn std::error::Error>> {
+        let corpus = std::fs::read_to_string(std::env::var("STORAGE_CORPUS")?)?;
+        let lines: Vec<&str> = corpus.lines().collect();
+        // Split into tasks as the cap would: at most 7 MiB of lines each.
+        let mut tasks: Vec<Vec<(u64, String)>> = vec![Vec::new()];
+        let mut bytes = 0;
+        for line in &lines {
+            if bytes + line.len() > 7 * 1024 * 1024 {
+                tasks.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += line.len();
+            let task = tasks.last_mut().ok_or("no task")?;
+            task.push((task.len() as u64 + 1, (*line).to_owned()));
+        }
+        let dir = tempfile::tempdir()?;
+        let size = |path: &std::path::Path| -> u64 {
+            ["", "-wal"].iter().map(|s| std::fs::metadata(format!("{}{s}", path.display())).map_or(0, |m| m.len())).sum()
+        };
+
+        let old = dir.path().join("old.db");
+        {
+            let mut conn = rusqlite::Connection::open(&old)?;
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                 CREATE TABLE task_events (task_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+                    PRIMARY KEY (task_id, seq)) WITHOUT ROWID;",
+            )?;
+            for task in &tasks {
+                let id = Uuid::new_v4().to_string();
+                for chunk in task.chunks(300) {
+                    let tx = conn.transaction()?;
+                    for (seq, line) in chunk {
+                        tx.execute("INSERT INTO task_events VALUES (?1, ?2, ?3)", params![id, *seq as i64, line])?;
+                    }
+                    tx.commit()?;
+                }
+            }
+        }
+        let new = dir.path().join("new.db");
+        let started = std::time::Instant::now();
+        let ids: Vec<Uuid> = {
+            let store = Store::open(&new)?;
+            let mut ids = Vec::new();
+            for task in &tasks {
+                let id = self::task(&store);
+                for chunk in task.chunks(300) {
+                    store.save_output(id, chunk, &OutputState::default())?;
+                }
+                ids.push(id);
+            }
+            ids
+        };
+        let stored_in = started.elapsed();
+        let store = Store::open(&new)?;
+        let started = std::time::Instant::now();
+        let mut read = 0usize;
+        for id in &ids {
+            read += store.events_after(*id, 0)?.iter().map(|(_, l)| l.len()).sum::<usize>();
+        }
+        let read_in = started.elapsed();
+        drop(store);
+        let output: usize = lines.iter().map(|l| l.len() + 1).sum();
+        let (old_size, new_size) = (size(&old), size(&new));
+        println!(
+            "{} lines, {:.1} MB in {} tasks: before {:.1} MB ({:.2}x), now {:.1} MB ({:.2}x); stored in {stored_in:?}, read back ({:.1} MB) in {read_in:?}",
+            lines.len(),
+            output as f64 / 1e6,
+            tasks.len(),
+            old_size as f64 / 1e6,
+            old_size as f64 / output as f64,
+            new_size as f64 / 1e6,
+            new_size as f64 / output as f64,
+            read as f64 / 1e6,
+        );
         Ok(())
     }
 

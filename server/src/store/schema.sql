@@ -21,7 +21,7 @@ CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
 -- A rowid table, not WITHOUT ROWID: the rows are large (lines of 1-20 KB are common), and a WITHOUT
 -- ROWID table keeps at most ~1 KB of a row on its page, sending the rest to an overflow page of
 -- its own. `line` is the line as printed (TEXT), or deflate-compressed (BLOB) where that saves
--- (see store::lines). 20 MB of stream-json took 34 MB as it was, 13 MB now (BENCHMARKS.md).
+-- (see store::lines). 20 MB of stream-json took 34 MB as it was, 13.4 MB now (BENCHMARKS.md).
 -- Replaces task_events (same columns, WITHOUT ROWID, always TEXT), moved over at start.
 CREATE TABLE IF NOT EXISTS task_lines (
     task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
