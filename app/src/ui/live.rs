@@ -26,6 +26,9 @@ pub struct Timeline {
     /// How many steps to keep: [`KEPT_STEPS`], plus the earlier ones asked for.
     keep: StoredValue<usize>,
     session: StoredValue<Option<Uuid>>,
+    /// An earlier page is on its way: a second click must not load it twice.
+    #[cfg_attr(not(feature = "csr"), allow(dead_code))]
+    loading_earlier: StoredValue<bool>,
     last_seq: StoredValue<u64>,
     /// Told when a permission request or a decision goes by, so the poll looks at once.
     nudge: StoredValue<Nudge>,
@@ -71,6 +74,7 @@ impl Timeline {
             seqs: StoredValue::new(Vec::new()),
             keep: StoredValue::new(KEPT_STEPS),
             session: StoredValue::new(None),
+            loading_earlier: StoredValue::new(false),
             last_seq: StoredValue::new(0),
             nudge,
         }
@@ -162,31 +166,42 @@ impl Timeline {
         #[cfg(feature = "csr")]
         {
             let (Some(session), Some(task)) = (self.session.get_value(), self.task.get_untracked()) else { return };
+            if self.loading_earlier.get_value() {
+                return;
+            }
+            self.loading_earlier.set_value(true);
             leptos::task::spawn_local(async move {
-                let mut before = self.seqs.with_value(|s| s.first().copied()).unwrap_or(self.last_seq.get_value() + 1);
-                for _ in 0..20 {
-                    let Ok(page) = crate::api::task_events_before(crate::api::SessionRef::Existing(session), task, before).await else {
-                        return;
-                    };
-                    if self.task.get_untracked() != Some(task) {
-                        return;
-                    }
-                    before = page.events.first().map_or(before, |(seq, _)| *seq);
-                    let (steps, seqs) = steps_of(&page.events);
-                    let found = !steps.is_empty();
-                    self.keep.update_value(|keep| *keep += steps.len());
-                    self.seqs.update_value(|kept| {
-                        kept.splice(0..0, seqs);
-                    });
-                    self.steps.update(|kept| {
-                        kept.splice(0..0, steps);
-                    });
-                    self.earlier.set(page.more);
-                    if found || !page.more {
-                        return;
-                    }
-                }
+                self.load_earlier(session, task).await;
+                self.loading_earlier.set_value(false);
             });
+        }
+    }
+
+    /// One page of lines before the first step shown, or more while they give no step.
+    #[cfg(feature = "csr")]
+    async fn load_earlier(self, session: Uuid, task: Uuid) {
+        let mut before = self.seqs.with_value(|s| s.first().copied()).unwrap_or(self.last_seq.get_value() + 1);
+        for _ in 0..20 {
+            let Ok(page) = crate::api::task_events_before(crate::api::SessionRef::Existing(session), task, before).await else {
+                return;
+            };
+            if self.task.get_untracked() != Some(task) {
+                return;
+            }
+            before = page.events.first().map_or(before, |(seq, _)| *seq);
+            let (steps, seqs) = steps_of(&page.events);
+            let found = !steps.is_empty();
+            self.keep.update_value(|keep| *keep += steps.len());
+            self.seqs.update_value(|kept| {
+                kept.splice(0..0, seqs);
+            });
+            self.steps.update(|kept| {
+                kept.splice(0..0, steps);
+            });
+            self.earlier.set(page.more);
+            if found || !page.more {
+                return;
+            }
         }
     }
 }
