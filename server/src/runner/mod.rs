@@ -6,7 +6,7 @@
 //!
 //! Bounds: at most `max_queued_per_session` unfinished tasks per session and `max_queued_total`
 //! in all (a submit past either is refused, [`QueueFull`]); what each task stores of its output
-//! is capped in [`cap`].
+//! is capped in [`cap`], and read back a page at a time (`store::PageLimit`: 500 lines or 1 MiB).
 
 mod cap;
 mod approvals;
