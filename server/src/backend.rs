@@ -1,38 +1,20 @@
-//! The runner behind the app's server functions: the same calls the REST routes make.
+//! The runner behind the app's server functions: the same calls the REST routes make, with
+//! errors classified as they are for REST (`http::error`).
 
-use crate::runner::{ApprovalError, Runner, RunnerError};
+use crate::runner::Runner;
 use crate::store::PageLimit;
 use crate::http::sessions::MAX_LIMIT;
 use app::api::{ApprovalDecision, Backend, DecidedApproval, EarlierEvents, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
-impl From<RunnerError> for BackendError {
-    fn from(error: RunnerError) -> Self {
-        use crate::claude::invocation::InvalidRequest;
-        match error {
-            RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
-            RunnerError::Invalid(_) => BackendError::InvalidInput(error.to_string()),
-            RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) => BackendError::NotFound(error.to_string()),
-            RunnerError::QueueFull(full) => BackendError::Busy(full.to_string()),
-            RunnerError::Approval(ApprovalError::NotFound(_)) => BackendError::NotFound(error.to_string()),
-            RunnerError::Approval(ApprovalError::Settled { .. }) => BackendError::Conflict(error.to_string()),
-            RunnerError::Approval(ApprovalError::Invalid(_)) => BackendError::InvalidInput(error.to_string()),
-            RunnerError::Store(_) | RunnerError::Io { .. } => {
-                tracing::error!(%error, "server function failed");
-                BackendError::Internal("internal error".into())
-            }
-        }
-    }
-}
-
 #[async_trait::async_trait]
 impl Backend for Runner {
     async fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, BackendError> {
-        Ok(Runner::submit(self, caller, session, request)?)
+        Ok(Runner::submit(self, caller, session, request).await?)
     }
 
     async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError> {
-        Ok(Runner::task(self, session, task_id)?.as_ref().clone())
+        Ok(Runner::task(self, session, task_id).await?.as_ref().clone())
     }
 
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError> {
@@ -62,7 +44,7 @@ impl Backend for Runner {
     }
 
     async fn task_events_before(&self, session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, BackendError> {
-        let page = Runner::events_before(self, session, task_id, before, PageLimit::MAX)?;
+        let page = Runner::events_before(self, session, task_id, before, PageLimit::MAX).await?;
         Ok(EarlierEvents { events: page.lines, more: page.more })
     }
 

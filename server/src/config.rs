@@ -71,6 +71,12 @@ pub struct Config {
     #[arg(long, env = "SITE_DIR", default_value = "dist", value_name = "DIR")]
     pub site_dir: PathBuf,
 
+    /// The most the database may grow to, in MB (0: no limit but the disk's). Past it, a running
+    /// task whose output cannot be stored ends "disk full", as on a full disk; sign-in and polls
+    /// go on working, and deleting tasks makes room again.
+    #[arg(long, env = "MAX_DATABASE_MB", default_value_t = 0)]
+    pub max_database_mb: u64,
+
     /// Finished tasks, their output and audit entries are deleted after this many days (0 keeps
     /// them; tasks until DELETE).
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]

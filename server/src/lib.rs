@@ -26,7 +26,7 @@ use state::{AppState, CliProbe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{Store, StoreError};
+use store::{Store, StoreError, StoreLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -84,7 +84,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if matches!(source, PasswordSource::Configured) {
         say!("warning: AUTH_PASSWORD is kept in plain text; prefer AUTH_PASSWORD_HASH (`server hash-password`)");
     }
-    let store = Arc::new(Store::open(&config.data_dir.join("claude-remote.db"))?);
+    let limits = StoreLimits { max_bytes: (config.max_database_mb > 0).then(|| config.max_database_mb.saturating_mul(1 << 20)) };
+    let store = Arc::new(Store::open_with(&config.data_dir.join("claude-remote.db"), limits)?);
     let auth_settings = AuthSettings {
         session_ttl: Duration::from_secs(u64::from(config.session_days) * 86_400),
         binding_key: auth::binding_key(&config.data_dir)?,
@@ -263,7 +264,7 @@ fn spawn_retention(runner: Runner, age: Duration) {
         let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            match runner.purge_older_than(age) {
+            match runner.purge_older_than(age).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "old finished tasks removed"),
                 Err(error) => tracing::warn!(%error, "retention sweep failed"),

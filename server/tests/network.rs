@@ -27,6 +27,11 @@ async fn the_tunnel_prints_its_url_and_qr_code_and_stops_with_the_server() {
     let mut server = Server::start_with(&dirs, &["--tunnel", "--cloudflared-bin", cloudflared.to_str().expect("utf-8")]);
     let line = server.printed("tunnel: ");
     assert_eq!(line, "tunnel: https://stand-in-tunnel-example.trycloudflare.com");
+    // The QR code is printed after the URL line: read on until it is all there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.stdout.lock().expect("lock").join("\n").matches('█').count() <= 50 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let printed = server.stdout.lock().expect("lock").join("\n");
     assert!(printed.matches('█').count() > 50, "a QR code follows the URL");
     let recorded = std::fs::read_to_string(&log).expect("cloudflared ran");
@@ -83,7 +88,7 @@ async fn built_in_https_serves_with_the_given_certificate() {
     let head = String::from_utf8_lossy(&sign_in.stdout).to_ascii_lowercase();
     let cookies: Vec<&str> = head.lines().filter(|l| l.starts_with("set-cookie:")).collect();
     assert_eq!(cookies.len(), 2, "{head}");
-    assert!(cookies.iter().all(|c| c.trim_end().ends_with("; secure")), "{cookies:?}");
+    assert!(cookies.iter().all(|c| c.split(';').any(|attribute| attribute.trim() == "secure")), "{cookies:?}");
     let plain = Command::new("curl").args(["-s", "-o", "/dev/null", "-w", "%{http_code}"]).arg(server.url("/health").replace("https://", "http://")).output().expect("curl");
     assert_ne!(String::from_utf8_lossy(&plain.stdout), "200", "no plain HTTP on the TLS port");
 }

@@ -292,3 +292,50 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         assert!(!body.to_string().contains("no such API route"), "{method} {path}: {body}");
     }
 }
+
+/// The request log (`LOG=info`) says what was asked and how it went: method, path, status and
+/// time. Never the password, the session cookie, a query string or a body.
+#[tokio::test]
+async fn the_request_log_names_method_path_and_status_and_no_secret() {
+    let dirs = Dirs::new();
+    let server = Server::launch(&dirs, &support::fake_claude(), &[], &[("LOG", "info".to_owned())]);
+    let cookie = cookie_for(&server).await;
+    let token = cookie.split_once('=').map(|(_, token)| token.to_owned()).expect("a token");
+    let response = server
+        .http
+        .post(server.url("/api/sessions/new/chat?secret=query-secret-123"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("cookie", &cookie)
+        .json(&json!({"message": "body-secret-456"}))
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16().to_string();
+    let plain = |line: &String| {
+        // Without the terminal colours the log may carry.
+        let mut out = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().take_while(|c| *c != 'm').for_each(drop);
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut logged = Vec::new();
+    for _ in 0..200 {
+        logged = server.stdout.lock().expect("lock").iter().map(plain).collect();
+        if logged.iter().any(|l| l.contains("path=/api/sessions/new/chat") && l.contains(&format!("status={status}"))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let line = logged.iter().find(|l| l.contains("path=/api/sessions/new/chat")).unwrap_or_else(|| panic!("no request line: {logged:?}"));
+    assert!(line.contains("method=POST") && line.contains(&format!("status={status}")) && line.contains("latency="), "{line}");
+    assert!(logged.iter().any(|l| l.contains("path=/api/fn/sign_in")), "the sign-in is logged too: {logged:?}");
+    for secret in [PASSWORD, token.as_str(), "query-secret-123", "body-secret-456"] {
+        assert!(!logged.iter().any(|l| l.contains(secret)), "{secret:?} is in the log: {logged:?}");
+    }
+}

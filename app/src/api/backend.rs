@@ -36,13 +36,29 @@ pub enum BackendError {
     /// Settled already (an approval decided or withdrawn).
     #[error("{0}")]
     Conflict(String),
+    /// The database cannot take a write now: retry in a moment.
     #[error("{0}")]
     Unavailable(String),
+    /// The disk, or the database's size limit, is full.
+    #[error("{0}")]
+    StorageFull(String),
     #[error("{0}")]
     Internal(String),
 }
 
+/// What a client waits before retrying a write the busy database refused.
+pub const STORE_RETRY_AFTER_SECS: u64 = 2;
+
 impl BackendError {
+    /// When to try again (`Retry-After`, in seconds), where that is known.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            BackendError::Throttled(_, seconds) => Some(*seconds),
+            BackendError::Unavailable(_) => Some(STORE_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             BackendError::InvalidInput(_) => 400,
@@ -51,8 +67,9 @@ impl BackendError {
             BackendError::Conflict(_) => 409,
             BackendError::NotFound(_) => 404,
             BackendError::TooLarge(_) => 413,
-            BackendError::Internal(_) => 500,
             BackendError::Unavailable(_) => 503,
+            BackendError::StorageFull(_) => 507,
+            BackendError::Internal(_) => 500,
         }
     }
 }

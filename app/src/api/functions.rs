@@ -1,21 +1,27 @@
 //! Server functions: the app's door to the runner. Each has a fixed endpoint so that its URL
 //! does not depend on the crate's path.
 
+use super::error::CallError;
 use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 mod backend_call {
-    use crate::api::{BackendError, Caller, SharedAccounts, SharedBackend};
+    use crate::api::{BackendError, CallError, Caller, SharedAccounts, SharedBackend};
     use leptos::prelude::*;
 
-    pub fn accounts() -> Result<SharedAccounts, ServerFnError> {
-        use_context::<SharedAccounts>().ok_or_else(|| ServerFnError::new("sign-in is not available"))
+    /// What the server provides as context is missing: a bug in how it mounts the app.
+    fn missing(what: &str) -> CallError {
+        CallError::refused(500, format!("{what} is not available"))
     }
 
-    pub fn request_parts() -> Result<http::request::Parts, ServerFnError> {
-        use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("no request"))
+    pub fn accounts() -> Result<SharedAccounts, CallError> {
+        use_context::<SharedAccounts>().ok_or_else(|| missing("sign-in"))
+    }
+
+    pub fn request_parts() -> Result<http::request::Parts, CallError> {
+        use_context::<http::request::Parts>().ok_or_else(|| missing("the request"))
     }
 
     /// Who is calling, as the server's edge recorded it.
@@ -29,59 +35,58 @@ mod backend_call {
         }
     }
 
-    pub fn backend() -> Result<SharedBackend, ServerFnError> {
-        use_context::<SharedBackend>()
-            .ok_or_else(|| ServerFnError::new("the task runner is not available"))
+    pub fn backend() -> Result<SharedBackend, CallError> {
+        use_context::<SharedBackend>().ok_or_else(|| missing("the task runner"))
     }
 
-    /// Sets the HTTP status of the server function's response, so the client sees a 400/404/413
-    /// rather than a bare 500.
-    pub fn fail(error: BackendError) -> ServerFnError {
+    /// Sets the HTTP status of the server function's response (a 400/404/413 rather than a bare
+    /// 500), and gives the same status to the app in the error's body.
+    pub fn fail(error: BackendError) -> CallError {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = http::StatusCode::from_u16(error.status()) {
                 response.set_status(status);
             }
-            if let BackendError::Throttled(_, seconds) = &error {
-                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*seconds));
+            if let Some(seconds) = error.retry_after() {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
             }
         }
-        ServerFnError::new(error.to_string())
+        CallError::refused(error.status(), error.to_string())
     }
 }
 
 #[server(prefix = "/api/fn", endpoint = "submit")]
-pub async fn submit_chat(session: SessionRef, request: ChatRequest) -> Result<Submitted, ServerFnError> {
+pub async fn submit_chat(session: SessionRef, request: ChatRequest) -> Result<Submitted, CallError> {
     use backend_call::*;
     backend()?.submit(&caller(), session, request).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "task")]
-pub async fn poll_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, ServerFnError> {
+pub async fn poll_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, CallError> {
     use backend_call::*;
     backend()?.task(session, task_id).await.map_err(fail)
 }
 
 /// Stops a queued or running task (the Stop button).
 #[server(prefix = "/api/fn", endpoint = "cancel_task")]
-pub async fn cancel_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, ServerFnError> {
+pub async fn cancel_task(session: SessionRef, task_id: Uuid) -> Result<TaskView, CallError> {
     use backend_call::*;
     backend()?.cancel_task(&caller(), session, task_id).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_task")]
-pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), ServerFnError> {
+pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), CallError> {
     use backend_call::*;
     backend()?.delete_task(&caller(), session, task_id).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "sessions")]
-pub async fn list_sessions(limit: usize) -> Result<SessionList, ServerFnError> {
+pub async fn list_sessions(limit: usize) -> Result<SessionList, CallError> {
     use backend_call::*;
     backend()?.sessions(limit).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "transcript")]
-pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFnError> {
+pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, CallError> {
     use backend_call::*;
     backend()?.transcript(session_id).await.map_err(fail)
 }
@@ -92,7 +97,7 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, ServerFn
 /// cut). The app follows a task's timeline with this long-poll rather than Server-Sent Events,
 /// which a Cloudflare quick tunnel holds back until the stream ends.
 #[server(prefix = "/api/fn", endpoint = "task_events")]
-pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, ServerFnError> {
+pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, CallError> {
     use backend_call::*;
     backend()?.task_events(session, task_id, after, wait_ms.min(25_000)).await.map_err(fail)
 }
@@ -100,30 +105,30 @@ pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms
 /// The page of the task's output lines just before line `before` (the "show earlier" control of
 /// a timeline that keeps only its latest steps).
 #[server(prefix = "/api/fn", endpoint = "task_events_before")]
-pub async fn task_events_before(session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, ServerFnError> {
+pub async fn task_events_before(session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, CallError> {
     use backend_call::*;
     backend()?.task_events_before(session, task_id, before).await.map_err(fail)
 }
 
 /// Allows or denies what a running task waits on (a tool use, a question, a plan).
 #[server(prefix = "/api/fn", endpoint = "decide_approval")]
-pub async fn decide_approval(session: SessionRef, task_id: Uuid, approval_id: String, decision: ApprovalDecision) -> Result<DecidedApproval, ServerFnError> {
+pub async fn decide_approval(session: SessionRef, task_id: Uuid, approval_id: String, decision: ApprovalDecision) -> Result<DecidedApproval, CallError> {
     use backend_call::*;
     backend()?.decide_approval(&caller(), session, task_id, &approval_id, decision).await.map_err(fail)
 }
 
 /// Waits up to `wait_ms` (at most 25 s, well under the tunnel's cut) for the task to end, then
-/// answers with the task as it stands: a reply shows the moment its task ends, with one request
-/// in flight.
+/// answers with the task as it stands: a reply shows the moment its task ends, without polling
+/// in a tight loop.
 #[server(prefix = "/api/fn", endpoint = "wait_task")]
-pub async fn wait_task(session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, ServerFnError> {
+pub async fn wait_task(session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, CallError> {
     use backend_call::*;
     backend()?.wait_task(session, task_id, wait_ms.min(25_000)).await.map_err(fail)
 }
 
 /// Who is signed in (`None` shows the sign-in screen). Reachable without signing in.
 #[server(prefix = "/api/fn", endpoint = "whoami")]
-pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
+pub async fn whoami() -> Result<Option<Me>, CallError> {
     use backend_call::*;
     let request = request_parts()?;
     Ok(accounts()?.current_user(&request).await.map(|username| Me { username }))
@@ -132,7 +137,7 @@ pub async fn whoami() -> Result<Option<Me>, ServerFnError> {
 /// Signs in with the account's user name and password; the server sets an HttpOnly cookie. The
 /// password is never kept by the app. Reachable without signing in.
 #[server(prefix = "/api/fn", endpoint = "sign_in")]
-pub async fn sign_in(username: String, password: String) -> Result<Me, ServerFnError> {
+pub async fn sign_in(username: String, password: String) -> Result<Me, CallError> {
     use backend_call::*;
     let request = request_parts()?;
     let cookies = accounts()?.sign_in(&username, &password, &request).await.map_err(fail)?;
@@ -142,7 +147,7 @@ pub async fn sign_in(username: String, password: String) -> Result<Me, ServerFnE
 
 /// Ends this browser's session on the server.
 #[server(prefix = "/api/fn", endpoint = "sign_out")]
-pub async fn sign_out() -> Result<(), ServerFnError> {
+pub async fn sign_out() -> Result<(), CallError> {
     use backend_call::*;
     let request = request_parts()?;
     let cookie = accounts()?.sign_out(&request).await;
@@ -152,7 +157,7 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 
 /// Ends every browser session of the account, this one included.
 #[server(prefix = "/api/fn", endpoint = "sign_out_everywhere")]
-pub async fn sign_out_everywhere() -> Result<(), ServerFnError> {
+pub async fn sign_out_everywhere() -> Result<(), CallError> {
     use backend_call::*;
     let request = request_parts()?;
     let cookies = accounts()?.sign_out_everywhere(&request).await.map_err(fail)?;

@@ -52,14 +52,3 @@ pub fn App() -> impl IntoView {
         }}
     }
 }
-
-/// A server function's failure in words for the user, and whether it means "signed out".
-pub(crate) fn describe(error: &ServerFnError) -> (String, bool) {
-    let text = match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        ServerFnError::Request(_) => "Can't reach your machine.".to_owned(),
-        other => other.to_string(),
-    };
-    let signed_out = text.contains("sign in first") || text.contains("Unauthorized");
-    (text, signed_out)
-}

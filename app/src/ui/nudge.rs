@@ -1,6 +1,6 @@
 //! Wakes the follow loop before its poll would end: a permission request arrived on the event
 //! stream, or one was just decided. The poll in flight is dropped (the server function's request
-//! is aborted with it) and the loop looks again at once, so one request stays in flight.
+//! is aborted with it) and the loop looks again at once, so the loop still has one poll in flight.
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;

@@ -1,7 +1,6 @@
 //! The sign-in screen. The password goes to the server once; the server answers with an HttpOnly
 //! cookie, and the app never stores the password.
 
-use super::describe;
 use crate::api::{sign_in, Me};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,10 +27,7 @@ pub fn SignIn(#[prop(into)] on_signed_in: Callback<Me>) -> impl IntoView {
                     password.set(String::new());
                     on_signed_in.run(me);
                 }
-                Err(e) => {
-                    let (text, _) = describe(&e);
-                    error.set(Some(text));
-                }
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

@@ -1,17 +1,16 @@
 //! The chat's state and the calls that change it: open a session, send, and follow a task to its
-//! end with one request in flight.
+//! end, one wait at a time.
 
 use super::backoff;
 use super::browser;
 use super::conversation::{build, reply_entry, Entry};
-use super::describe;
 use super::live::Timeline;
 use super::nudge::Nudge;
 use super::request;
 use crate::api::timeline::TimelineItem;
 use crate::api::{
     cancel_task, decide_approval, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, ChatRequest, PendingApproval,
-    SessionRef, SessionSummary, TaskStatus, TaskView,
+    CallError, SessionRef, SessionSummary, TaskStatus, TaskView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -74,14 +73,13 @@ impl ChatState {
         }
     }
 
-    fn failed(self, error: &ServerFnError) {
-        let (text, signed_out) = describe(error);
-        if signed_out {
+    fn failed(self, error: &CallError) {
+        if error.is_signed_out() {
             self.signed_out.set(true);
-        } else if matches!(error, ServerFnError::Request(_)) {
+        } else if matches!(error, CallError::Unreachable) {
             self.offline.set(true);
         } else {
-            self.notice.set(Some(text));
+            self.notice.set(Some(error.to_string()));
         }
     }
 
@@ -160,8 +158,7 @@ impl ChatState {
                     }
                 }
                 Err(e) => {
-                    let (reason, _) = describe(&e);
-                    self.set_working(placeholder, Entry::Failure { reason, cancelled: false, task_id: None });
+                    self.set_working(placeholder, Entry::Failure { reason: e.to_string(), cancelled: false, task_id: None });
                     self.failed(&e);
                 }
             }
@@ -217,17 +214,16 @@ impl ChatState {
             return Err("This task is no longer running.".to_owned());
         };
         let answered = decide_approval(SessionRef::Existing(session), task, approval_id.clone(), decision).await;
-        let gone = |text: &str| text.contains("was already") || text.contains("waits in this task");
         match answered {
             Ok(_) => {}
+            // Decided elsewhere or withdrawn (409), or no longer waiting in the task (404): the
+            // card just goes.
+            Err(e) if matches!(e.status(), Some(404 | 409)) => {}
             Err(e) => {
-                let (text, signed_out) = describe(&e);
-                if signed_out {
+                if e.is_signed_out() {
                     self.signed_out.set(true);
                 }
-                if !gone(&text) {
-                    return Err(text);
-                }
+                return Err(e.to_string());
             }
         }
         self.decided.update_value(|decided| {
@@ -253,8 +249,8 @@ impl ChatState {
     }
 
     /// Follows a task until it ends: each request waits on the server (0.5 s at first, backing
-    /// off to 5 s), so the reply shows the moment the task ends and only one request is ever in
-    /// flight. Network failures wait with the same backoff and try again. While the task waits
+    /// off to 5 s), so the reply shows the moment the task ends and this loop has one wait in
+    /// flight at a time (the timeline's long-poll in `live.rs` runs beside it). Network failures wait with the same backoff and try again. While the task waits
     /// on the user it is polled every second, and a request or a decision seen on the event
     /// stream (or made here) cuts the wait short: the cards follow within a moment.
     fn follow(self, session: Uuid, task: Uuid) {

@@ -1,13 +1,14 @@
-//! The authentication layer, and HTTP Basic parsing.
+//! The authentication layer, and HTTP Basic credentials (parsed by `headers`).
 
 use super::{AuthService, Authenticated};
 use crate::http::error::ApiError;
 use app::api::Caller;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine;
+use axum_extra::headers::authorization::{Authorization, Basic};
+use axum_extra::headers::HeaderMapExt;
 use std::sync::Arc;
 
 /// Lets the request through with a session cookie or valid Basic credentials (recording the user
@@ -31,22 +32,18 @@ pub async fn require_auth(State(auth): State<Arc<AuthService>>, mut request: Req
     }
 }
 
+/// The user name and password of an `Authorization: Basic` header; anything else (another
+/// scheme, bad base64, no colon) is no credentials at all.
 pub(super) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    let Authorization(basic) = headers.typed_get::<Authorization<Basic>>()?;
+    Some((basic.username().to_owned(), basic.password().to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
+    use base64::Engine;
 
     #[test]
     fn basic_headers_are_parsed_and_junk_is_refused() {

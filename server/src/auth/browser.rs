@@ -9,7 +9,8 @@ use super::throttle::{Attempter, Reservation, SignInThrottle};
 use crate::runner::now_ms;
 use crate::store::{AuditEntry, Store};
 use app::api::{Accounts, BackendError, Caller};
-use axum::http::{header, request::Parts, HeaderMap};
+use axum::http::{request::Parts, HeaderMap};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -70,7 +71,7 @@ impl AuthService {
 
     /// Checks the request's session cookie, else its Basic credentials (throttled per address).
     pub async fn authenticate(&self, headers: &HeaderMap, address: Option<IpAddr>) -> Authenticated {
-        if let Some(user) = self.cookie_user(headers) {
+        if let Some(user) = self.cookie_user(headers).await {
             return Authenticated::User(user);
         }
         let Some((user, password)) = super::basic::basic_credentials(headers) else {
@@ -105,23 +106,17 @@ impl AuthService {
                 }
             },
         };
-        self.settle(reservation, right, username, address, how)
+        self.settle(reservation, right, username, address, how).await
     }
 
-    fn settle(&self, reservation: Reservation, right: bool, username: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
+    async fn settle(&self, reservation: Reservation, right: bool, username: &str, address: Option<IpAddr>, how: &str) -> Result<(), BackendError> {
         if right {
             self.throttle.succeeded(reservation);
             return Ok(());
         }
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: "sign_in_failed".into(),
-            client: address.map(|a| a.to_string()),
-            username: Some(self.audit_name(username)),
-            detail: Some(how.to_owned()),
-            ..Default::default()
-        };
-        if let Err(error) = self.store.record_repeated_audit(&entry) {
+        let by = Caller { address, username: Some(self.audit_name(username)) };
+        let entry = AuditEntry::now("sign_in_failed", &by).detail(how);
+        if let Err(error) = self.store.run(move |store| store.record_repeated_audit(&entry)).await {
             tracing::warn!(%error, "cannot write the audit log");
         }
         Err(BackendError::Unauthorized("Wrong user name or password.".into()))
@@ -138,47 +133,50 @@ impl AuthService {
         self.credentials.username()
     }
 
-    fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
-        let token = cookie_value(headers, COOKIE)?;
-        self.store.auth_session_user(&token_hash(&token), &self.binding, now_ms()).ok().flatten()
+    async fn cookie_user(&self, headers: &HeaderMap) -> Option<String> {
+        let hash = token_hash(&cookie_value(headers, COOKIE)?);
+        let binding = self.binding;
+        self.store.run(move |store| store.auth_session_user(&hash, &binding, now_ms())).await.ok().flatten()
     }
 
-    fn start_session(&self, username: &str, secure: bool) -> Result<String, BackendError> {
+    async fn start_session(&self, username: &str, secure: bool) -> Result<String, BackendError> {
         let token = new_token();
+        let (hash, username, binding) = (token_hash(&token), username.to_owned(), self.binding);
         let now = now_ms();
+        let expires = now + self.session_ttl.as_millis() as i64;
         self.store
-            .insert_auth_session(&token_hash(&token), username, &self.binding, now, now + self.session_ttl.as_millis() as i64)
-            .map_err(internal("cannot start a session"))?;
-        let _ = self.store.purge_expired_auth_sessions(now);
+            .run(move |store| {
+                store.insert_auth_session(&hash, &username, &binding, now, expires)?;
+                // Expired sessions go when new ones come: a failure here costs nothing now.
+                let _ = store.purge_expired_auth_sessions(now);
+                Ok(())
+            })
+            .await?;
         Ok(cookie(COOKIE, &token, "/", self.session_ttl.as_secs(), secure))
     }
 
     /// The browser's device token, when it names a browser known to these credentials.
-    fn known_device(&self, headers: &HeaderMap) -> Option<Digest32> {
+    async fn known_device(&self, headers: &HeaderMap) -> Option<Digest32> {
         let hash = token_hash(&cookie_value(headers, DEVICE_COOKIE)?);
-        self.store.device_known(&hash, &self.binding).ok()?.then_some(hash)
+        let binding = self.binding;
+        self.store.run(move |store| store.device_known(&hash, &binding)).await.ok()?.then_some(hash)
     }
 
-    fn remember_device(&self, known: Option<Digest32>, secure: bool) -> Result<Option<String>, BackendError> {
+    async fn remember_device(&self, known: Option<Digest32>, secure: bool) -> Result<Option<String>, BackendError> {
         if let Some(hash) = known {
-            let _ = self.store.touch_device(&hash, now_ms());
+            let _ = self.store.run(move |store| store.touch_device(&hash, now_ms())).await;
             return Ok(None);
         }
         let token = new_token();
-        self.store.insert_device(&token_hash(&token), &self.binding, now_ms()).map_err(internal("cannot remember this browser"))?;
+        let (hash, binding) = (token_hash(&token), self.binding);
+        self.store.run(move |store| store.insert_device(&hash, &binding, now_ms())).await?;
         Ok(Some(cookie(DEVICE_COOKIE, &token, DEVICE_COOKIE_PATH, DEVICE_LIFETIME.as_secs(), secure)))
     }
 
-    pub fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: event.to_owned(),
-            client: address.map(|a| a.to_string()),
-            username: username.map(str::to_owned),
-            detail: detail.map(str::to_owned),
-            ..Default::default()
-        };
-        if let Err(error) = self.store.append_audit(&entry) {
+    pub async fn audit(&self, event: &str, address: Option<IpAddr>, username: Option<&str>, detail: Option<&str>) {
+        let mut entry = AuditEntry::now(event, &Caller { address, username: username.map(str::to_owned) });
+        entry.detail = detail.map(str::to_owned);
+        if let Err(error) = self.store.run(move |store| store.append_audit(&entry)).await {
             tracing::warn!(%error, event, "cannot write the audit log");
         }
     }
@@ -191,13 +189,6 @@ impl AuthService {
 fn throttled(wait: Duration) -> BackendError {
     let seconds = wait.as_secs().max(1);
     BackendError::Throttled(format!("Too many sign-in attempts. Try again in {seconds} s."), seconds)
-}
-
-fn internal(what: &'static str) -> impl Fn(crate::store::StoreError) -> BackendError {
-    move |error| {
-        tracing::error!(%error, what);
-        BackendError::Internal(what.into())
-    }
 }
 
 /// Requests always carry an address in the server; one without (a test) shares a single budget.
@@ -213,25 +204,26 @@ fn caller_address(request: &Parts) -> Option<IpAddr> {
 impl Accounts for AuthService {
     async fn sign_in(&self, username: &str, password: &str, request: &Parts) -> Result<Vec<String>, BackendError> {
         let address = caller_address(request);
-        let device = self.known_device(&request.headers);
+        let device = self.known_device(&request.headers).await;
         let attempter = match device {
             Some(hash) => Attempter::Device(hash),
             None => Attempter::Address(address_or_unknown(address)),
         };
         self.check_password(username, password, attempter, address, "form").await?;
-        self.audit("sign_in", address, Some(username), device.map(|_| "known browser"));
+        self.audit("sign_in", address, Some(username), device.map(|_| "known browser")).await;
         let secure = self.secure(&request.headers);
-        let mut cookies = vec![self.start_session(username, secure)?];
-        cookies.extend(self.remember_device(device, secure)?);
+        let mut cookies = vec![self.start_session(username, secure).await?];
+        cookies.extend(self.remember_device(device, secure).await?);
         Ok(cookies)
     }
 
     async fn sign_out(&self, request: &Parts) -> String {
         if let Some(token) = cookie_value(&request.headers, COOKIE) {
-            if let Err(error) = self.store.delete_auth_session(&token_hash(&token)) {
+            let hash = token_hash(&token);
+            if let Err(error) = self.store.run(move |store| store.delete_auth_session(&hash)).await {
                 tracing::warn!(%error, "cannot end a sign-in session");
             }
-            self.audit("signed_out", caller_address(request), Some(self.username()), None);
+            self.audit("signed_out", caller_address(request), Some(self.username()), None).await;
         }
         cookie(COOKIE, "", "/", 0, self.secure(&request.headers))
     }
@@ -239,9 +231,15 @@ impl Accounts for AuthService {
     /// Ends every session and forgets every known browser (a lost phone must not keep its
     /// budget of attempts).
     async fn sign_out_everywhere(&self, request: &Parts) -> Result<Vec<String>, BackendError> {
-        let ended = self.store.delete_all_auth_sessions().map_err(|e| BackendError::Internal(e.to_string()))?;
-        self.store.delete_all_devices().map_err(|e| BackendError::Internal(e.to_string()))?;
-        self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions")));
+        let ended = self
+            .store
+            .run(|store| {
+                let ended = store.delete_all_auth_sessions()?;
+                store.delete_all_devices()?;
+                Ok(ended)
+            })
+            .await?;
+        self.audit("signed_out_everywhere", caller_address(request), Some(self.username()), Some(&format!("{ended} sessions"))).await;
         let secure = self.secure(&request.headers);
         Ok(vec![cookie(COOKIE, "", "/", 0, secure), cookie(DEVICE_COOKIE, "", DEVICE_COOKIE_PATH, 0, secure)])
     }
@@ -254,9 +252,12 @@ impl Accounts for AuthService {
     }
 }
 
+/// A `Set-Cookie` value: HttpOnly (no script reads it), SameSite=Strict (no other site sends
+/// it), Secure over HTTPS, limited to `path`; an empty token with no age clears the cookie.
 fn cookie(name: &str, token: &str, path: &str, max_age_secs: u64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    let max_age = ::cookie::time::Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX));
+    let built = Cookie::build((name, token)).path(path).http_only(true).same_site(SameSite::Strict).max_age(max_age).secure(secure);
+    built.build().to_string()
 }
 
 pub(super) fn has_session_cookie(headers: &HeaderMap) -> bool {
@@ -264,14 +265,7 @@ pub(super) fn has_session_cookie(headers: &HeaderMap) -> bool {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, value)| *key == name && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|value| !value.is_empty())
 }
 
 /// Served over HTTPS behind a tunnel or proxy that says so (the server's own TLS is known
@@ -300,17 +294,27 @@ fn keyed_digest(key: &[u8; 32], message: &[u8]) -> Digest32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
 
     fn service(credentials: Credentials, store: Arc<Store>, tls: bool) -> AuthService {
         AuthService::new(credentials, store, AuthSettings { session_ttl: Duration::from_secs(60), binding_key: [3; 32], tls })
     }
 
+    fn attributes(set_cookie: &str) -> Vec<String> {
+        let mut attributes: Vec<String> = set_cookie.split(';').map(|a| a.trim().to_owned()).collect();
+        attributes.sort();
+        attributes
+    }
+
     #[test]
     fn the_cookie_is_http_only_strict_and_secure_over_https() {
         let plain = cookie(COOKIE, "abc", "/", 60, false);
-        assert_eq!(plain, "cr_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60");
-        assert!(cookie(COOKIE, "abc", "/", 60, true).ends_with("; Secure"));
+        assert_eq!(attributes(&plain), ["HttpOnly", "Max-Age=60", "Path=/", "SameSite=Strict", "cr_session=abc"]);
+        assert!(plain.starts_with("cr_session=abc;"), "{plain}");
+        let secure = cookie(COOKIE, "abc", "/", 60, true);
+        assert_eq!(attributes(&secure), ["HttpOnly", "Max-Age=60", "Path=/", "SameSite=Strict", "Secure", "cr_session=abc"]);
+        let cleared = cookie(COOKIE, "", "/", 0, false);
+        assert_eq!(attributes(&cleared), ["HttpOnly", "Max-Age=0", "Path=/", "SameSite=Strict", "cr_session="]);
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cr_session=tok; b=2"));
         assert_eq!(cookie_value(&headers, COOKIE), Some("tok".into()));
@@ -367,7 +371,7 @@ mod tests {
         for changed in [Credentials::plain("me", "new"), Credentials::plain("me2", "old")] {
             let after = service(changed, store.clone(), false);
             assert_eq!(after.current_user(&browser).await, None, "the old cookie is dead");
-            assert!(after.known_device(&browser.headers).is_none(), "the old device token is unknown");
+            assert!(after.known_device(&browser.headers).await.is_none(), "the old device token is unknown");
         }
     }
 
@@ -392,7 +396,7 @@ mod tests {
         let store = Arc::new(Store::in_memory().expect("store"));
         let auth = service(Credentials::plain("me", "pw"), store, true);
         let cookies = auth.sign_in("me", "pw", &request_with_cookies(&[])).await.expect("in");
-        assert!(cookies.iter().all(|c| c.ends_with("; Secure")), "{cookies:?}");
+        assert!(cookies.iter().all(|c| attributes(c).contains(&"Secure".to_owned())), "{cookies:?}");
     }
 
     #[tokio::test]

@@ -19,6 +19,6 @@ pub struct AuditQuery {
     security(("basic" = []), ("cookie" = [])))]
 pub async fn recent(State(state): State<AppState>, ApiQuery(query): ApiQuery<AuditQuery>) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state.store.recent_audit(limit).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let entries = state.store.run(move |store| store.recent_audit(limit)).await?;
     Ok(Json(json!({ "entries": entries })))
 }

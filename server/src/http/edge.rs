@@ -1,6 +1,6 @@
-//! What every request passes first: the body-size cap (before anything reads the body or checks
-//! a password), the caller's address, the same-origin rule for writes, and the security headers
-//! on every response.
+//! What every request passes first: the request log, the body-size cap (before anything reads
+//! the body or checks a password), the caller's address, the same-origin rule for writes, and the
+//! security headers on every response.
 
 use super::error::ApiError;
 use super::MAX_BODY_BYTES;
@@ -12,6 +12,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, HttpMakeClassifier, TraceLayer};
+use tower_http::LatencyUnit;
 
 /// Settings of the edge, fixed at start.
 #[derive(Clone, Debug)]
@@ -106,24 +108,41 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-pub async fn security_headers(State(policy): State<Arc<EdgePolicy>>, request: Request, next: Next) -> Response {
+/// The headers every response carries, whatever answered it (a route, an error, a static file),
+/// each set by a `SetResponseHeader` layer over anything the answer said.
+pub fn security_headers(policy: &EdgePolicy) -> [(HeaderName, HeaderValue); 7] {
+    [
+        (header::CONTENT_SECURITY_POLICY, policy.content_security_policy.clone()),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+        (HeaderName::from_static("cross-origin-resource-policy"), HeaderValue::from_static("same-origin")),
+        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()")),
+    ]
+}
+
+/// HSTS over HTTPS only: served over TLS by this process, or behind a proxy that says so in the
+/// request (which is why this is not a fixed header).
+pub async fn strict_transport_security(State(policy): State<Arc<EdgePolicy>>, request: Request, next: Next) -> Response {
     let https = policy.tls || is_https(request.headers());
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy.content_security_policy.clone());
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(headers, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(headers, HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
-    set(headers, HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
     if https {
-        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     response
+}
+
+type RequestSpan = fn(&Request) -> tracing::Span;
+
+/// One line per answered request: method, path, status and time. Only the path is logged (a
+/// query string could carry something private) and never a header, a cookie or a body.
+pub fn request_log() -> TraceLayer<HttpMakeClassifier, RequestSpan> {
+    let span: RequestSpan = |request| tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
+    TraceLayer::new_for_http()
+        .make_span_with(span)
+        .on_request(DefaultOnRequest::new())
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros))
 }
 
 /// Trunk names built assets by content hash (`frontend-5cd88a6816c6ae29_bg.wasm`): a phone may
@@ -170,7 +189,7 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
         let body_start = &after_tag[open_end + 1..];
         let Some(close) = body_start.find("</script>") else { break };
         if !attributes.contains("src=") {
-            hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body_start[..close].as_bytes())));
+            hashes.push(base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body_start.as_bytes()[..close])));
         }
         rest = &body_start[close..];
     }

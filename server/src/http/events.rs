@@ -83,7 +83,7 @@ pub async fn events(
         return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after, "more": page.more })).into_response());
     }
     // Fails with 404 before any stream starts when the task is not this session's.
-    state.runner.events_page(session, task, after, PageLimit::lines(1))?;
+    state.runner.events_page(session, task, after, PageLimit::lines(1)).await?;
     let stream = EventStream {
         runner: state.runner.clone(),
         session,
@@ -123,7 +123,7 @@ impl EventStream {
                 return None;
             }
             // One page at a time: the next is read once this one is sent.
-            let (page, status) = match self.runner.events_page(self.session, self.task, self.after, PageLimit::MAX) {
+            let (page, status) = match self.runner.events_page(self.session, self.task, self.after, PageLimit::MAX).await {
                 Ok(found) => found,
                 Err(_) => {
                     // Deleted meanwhile.

@@ -31,7 +31,7 @@ pub async fn chat(
         None | Some("") => SessionRef::New,
         Some(raw) => super::paths::session(raw)?,
     };
-    let submitted = state.runner.submit(&caller, session, ChatRequest { message: body.message, ..Default::default() })?;
+    let submitted = state.runner.submit(&caller, session, ChatRequest { message: body.message, ..Default::default() }).await?;
     let task = state.runner.wait(submitted.task_id, state.sync_timeout).await?;
     let result = task.result.as_ref();
     let field = |key: &str| result.and_then(|r| r.get(key)).cloned().unwrap_or(Value::Null);

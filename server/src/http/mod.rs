@@ -24,6 +24,7 @@ use leptos::prelude::provide_context;
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -71,7 +72,7 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
     // The build writes .br and .gz beside each asset (scripts/precompress.mjs).
     let index = ServeFile::new(site_dir.join("index.html")).precompressed_br().precompressed_gzip();
     let site = ServeDir::new(site_dir).precompressed_br().precompressed_gzip().fallback(index);
-    public
+    let mut app = public
         .route("/api/{*rest}", any(unknown_api))
         .merge(public_fns)
         .merge(protected)
@@ -80,9 +81,11 @@ pub fn router(state: AppState, site_dir: &Path, policy: edge::EdgePolicy) -> Rou
         .layer(middleware::from_fn(edge::same_origin_writes))
         .layer(middleware::from_fn_with_state(policy.clone(), edge::caller_address))
         .layer(middleware::from_fn(edge::refuse_large_bodies))
-        .layer(middleware::from_fn_with_state(policy, edge::security_headers))
-        .layer(CompressionLayer::new())
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(policy.clone(), edge::strict_transport_security));
+    for (name, value) in edge::security_headers(&policy) {
+        app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    app.layer(CompressionLayer::new()).layer(edge::request_log()).with_state(state)
 }
 
 /// An `/api/` path that names nothing is a JSON 404, not the app's HTML page.

@@ -31,7 +31,7 @@ pub async fn submit(
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let session = paths::session(&session_id)?;
-    let submitted = state.runner.submit(&caller, session, request)?;
+    let submitted = state.runner.submit(&caller, session, request).await?;
     Ok((StatusCode::OK, Json(submitted)))
 }
 
@@ -42,7 +42,7 @@ pub async fn submit(
     security(("basic" = []), ("cookie" = [])))]
 pub async fn poll(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Response, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
-    Ok(Json(state.runner.task(session, task)?.as_ref()).into_response())
+    Ok(Json(state.runner.task(session, task).await?.as_ref()).into_response())
 }
 
 /// `DELETE /api/sessions/{session_id}/tasks/{task_id}` → `{"status": "cleaned"}`; a running task

@@ -64,8 +64,10 @@ impl Runner {
             return Err(ApprovalError::NotFound(id.to_owned()).into());
         }
         check(&decision)?;
-        let task = self.owned_task(session, task_id)?;
-        let record = self.inner.store.approval(task_id, id)?.ok_or_else(|| ApprovalError::NotFound(id.to_owned()))?;
+        let task = self.owned_task(session, task_id).await?;
+        let request_id = id.to_owned();
+        let record =
+            self.inner.store.run(move |store| store.approval(task_id, &request_id)).await?.ok_or_else(|| ApprovalError::NotFound(id.to_owned()))?;
         if task.status != TaskStatus::Processing {
             return Err(ApprovalError::Settled { id: id.to_owned(), status: "withdrawn: its task has ended" }.into());
         }
@@ -83,7 +85,7 @@ impl Runner {
                 let Some(inner) = inner.upgrade() else { return };
                 let timeout = inner.settings.approval_timeout;
                 let before = now_ms() - timeout.as_millis() as i64;
-                let waiting = inner.store.approvals_waiting_since(before).unwrap_or_default();
+                let waiting = inner.store.run(move |store| store.approvals_waiting_since(before)).await.unwrap_or_default();
                 for record in waiting {
                     let (task_id, id) = (record.task_id, record.request.id.clone());
                     let message = format!("No answer within {}: denied automatically.", humantime::format_duration(timeout));
@@ -109,8 +111,17 @@ async fn settle(inner: &Inner, record: ApprovalRecord, decision: ApprovalDecisio
         Decision::Allow => None,
     };
     let now = now_ms();
-    if !inner.store.settle_approval(task_id, &id, status, message.as_deref(), decision.remember, now)? {
-        let status = inner.store.approval(task_id, &id)?.map_or(ApprovalStatus::Withdrawn, |a| a.status);
+    let (settled_id, settled_message, remember) = (id.clone(), message.clone(), decision.remember);
+    let settled = inner
+        .store
+        .run(move |store| {
+            if store.settle_approval(task_id, &settled_id, status, settled_message.as_deref(), remember, now)? {
+                return Ok(None);
+            }
+            Ok(Some(store.approval(task_id, &settled_id)?.map_or(ApprovalStatus::Withdrawn, |a| a.status)))
+        })
+        .await?;
+    if let Some(status) = settled {
         return Err(ApprovalError::Settled { id, status: status.as_str() }.into());
     }
     let answer = Answer {
@@ -127,12 +138,13 @@ async fn settle(inner: &Inner, record: ApprovalRecord, decision: ApprovalDecisio
     }
     if let Err(error) = send(inner, task_id, &control::response(&answer)).await {
         tracing::warn!(%task_id, %error, "cannot answer the CLI");
-        let _ = inner.store.withdraw_approval(task_id, &id, now);
+        let withdrawn = id.clone();
+        let _ = inner.store.run(move |store| store.withdraw_approval(task_id, &withdrawn, now)).await;
         return Err(ApprovalError::Settled { id, status: "withdrawn: its CLI no longer reads" }.into());
     }
-    audit(inner, caller, who, &record, status);
+    audit(inner, caller, who, &record, status).await;
     let _ = inner.activity.send(task_id);
-    let decided = inner.store.approval(task_id, &id)?.map(|a| a.decided());
+    let decided = inner.store.run(move |store| store.approval(task_id, &id)).await?.map(|a| a.decided());
     Ok(decided.unwrap_or_else(|| record.decided()))
 }
 
@@ -152,18 +164,11 @@ async fn append_line(path: &std::path::Path, line: &str) -> std::io::Result<()> 
     file.write_all(format!("{line}\n").as_bytes()).await
 }
 
-fn audit(inner: &Inner, caller: &Caller, who: &str, record: &ApprovalRecord, status: ApprovalStatus) {
+async fn audit(inner: &Inner, caller: &Caller, who: &str, record: &ApprovalRecord, status: ApprovalStatus) {
     let summary = crate::claude::stream::summarize_tool(&record.request.tool_name, &record.request.input);
-    let entry = AuditEntry {
-        at: now_ms(),
-        event: format!("approval_{}", status.as_str()),
-        client: caller.address.map(|a| a.to_string()),
-        username: Some(who.to_owned()),
-        task_id: Some(record.task_id.to_string()),
-        detail: Some(summary),
-        ..Default::default()
-    };
-    if let Err(error) = inner.store.append_audit(&entry) {
+    let by = Caller { address: caller.address, username: Some(who.to_owned()) };
+    let entry = AuditEntry::now(format!("approval_{}", status.as_str()), &by).task(record.task_id).detail(summary);
+    if let Err(error) = inner.store.run(move |store| store.append_audit(&entry)).await {
         tracing::warn!(%error, "cannot write the audit log");
     }
 }

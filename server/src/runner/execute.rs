@@ -28,6 +28,12 @@ const MESSAGE_WRITE_LIMIT: Duration = Duration::from_secs(120);
 /// How much lower than the server's the CLI's CPU priority is (nice(2) increment).
 const CLI_NICENESS: libc::c_int = 10;
 
+/// Why a task whose output the store could not take was ended.
+const DISK_FULL: &str = "disk full: the task's output could not be stored, so it was stopped. Free some space (or raise --max-database-mb) and send it again.";
+
+/// The longest pause between two attempts to store an outcome.
+const MAX_RECORD_PAUSE: Duration = Duration::from_secs(30);
+
 /// How often a running task's output file is read for new lines: what a waiting request or a new
 /// step takes at most to reach the store (and so a client). One small read on the blocking pool.
 const TAIL_INTERVAL: Duration = Duration::from_millis(50);
@@ -51,7 +57,7 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
             () = control.cancelled() => None,
         },
     };
-    let task = match inner.store.get_task(task_id) {
+    let task = match inner.store.run(move |store| store.get_task(task_id)).await {
         Ok(Some(task)) => task,
         Ok(None) => return, // deleted while it waited
         Err(error) => {
@@ -77,7 +83,42 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
         _ => return,
     };
     read_rest(inner, &output).await;
-    let _ = blocking(inner, move |inner| finish(inner, &task, &mut lock(&output), end)).await;
+    let ending = output.clone();
+    let Some(outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
+    record(inner, outcome, &output).await;
+}
+
+/// Stores the outcome, retrying while the store cannot take it (busy, or a full disk): a task
+/// must not stay "processing" because a write failed once. The session's next task waits.
+async fn record(inner: &Arc<Inner>, outcome: Recorded, output: &SharedOutput) {
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let recorded = outcome.clone();
+        let stored = inner
+            .store
+            .run(move |store| {
+                store.withdraw_pending_approvals(recorded.task_id, now_ms())?;
+                store.finish_task(recorded.task_id, recorded.status, recorded.result.as_ref(), recorded.error.as_deref(), recorded.exit_code, now_ms())
+            })
+            .await;
+        match stored {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::error!(task_id = %outcome.task_id, %error, "cannot store a task's outcome yet; trying again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_RECORD_PAUSE);
+            }
+        }
+    }
+    // The lines are in the store now; the spool files were only their way in.
+    let files = output.clone();
+    let _ = blocking(inner, move |_| lock(&files).remove_files()).await;
+    tracing::info!(
+        task_id = %outcome.task_id,
+        status = outcome.status.as_str(),
+        error = outcome.error.as_deref().unwrap_or(""),
+        "task ended"
+    );
 }
 
 /// Runs `work` on the blocking pool: file reads, parsing and SQLite stay off the async threads.
@@ -104,20 +145,21 @@ async fn step(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> bool {
     read_on(inner, output, at_end).await.0
 }
 
-/// Like [`step`], and whether the `result` line has been read: the CLI's work is done then.
+/// Like [`step`], and whether the CLI should end: its `result` line has been read (its work is
+/// done), or the store is full (what it does next could not be kept).
 async fn read_on(inner: &Arc<Inner>, output: &SharedOutput, at_end: bool) -> (bool, bool) {
     let output = output.clone();
     blocking(inner, move |inner| {
         let mut output = lock(&output);
         let more = output.step(inner, at_end);
-        (more, output.result().is_some())
+        (more, output.result().is_some() || output.store_full())
     })
     .await
     .unwrap_or((false, false))
 }
 
 /// One tick of following a running CLI: reads on, and once its `result` is in, ends it (it would
-/// wait for more input for ever). Whether more is waiting already.
+/// wait for more input for ever); also when the store is full. Whether more is waiting already.
 async fn read_and_end(inner: &Arc<Inner>, output: &SharedOutput, stop: &mut Stop) -> bool {
     let (more, done) = read_on(inner, output, false).await;
     if done {
@@ -162,54 +204,23 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Ok(invocation) => invocation,
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(error.to_string()) },
     };
-    let cli = &inner.settings.cli;
-    let files = match lock(output).create_files() {
-        Ok(files) => files,
-        Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the output file: {error}")) },
-    };
-    let stdin_path = inner.stdin_path(task.id);
-    let child_stdin = match Stdin::create(&stdin_path) {
-        Ok(file) => file,
-        Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(format!("cannot create the CLI's input: {error}")) },
-    };
-    let mut command = tokio::process::Command::new(&cli.bin);
-    command
-        .args(invocation.args())
-        .current_dir(&cli.project)
-        .env_clear()
-        .envs(cli.env.iter().map(|(k, v)| (k, v)))
-        .stdin(child_stdin)
-        .stdout(files.0)
-        .stderr(files.1)
-        // Its own group: one signal stops its tools too, and a Ctrl-C meant for the server does
-        // not reach it.
-        .process_group(0)
-        // A server restart must not kill the CLI: the next start follows it to its end.
-        .kill_on_drop(false);
-    // SAFETY: between fork and exec the child only makes one system call, nice(2), which is
-    // async-signal-safe, and touches no memory of the parent's.
-    unsafe {
-        command.pre_exec(|| {
-            // Below the server: when the CLI and its tools (builds, test runs) take the cores,
-            // the answers to the phone come first. Its tools inherit the lower priority.
-            let _ = libc::nice(CLI_NICENESS);
-            Ok(())
-        });
-    }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) => {
-            let reason = format!("cannot start the claude CLI ({}): {error}; {INSTALL_HINT}", cli.bin.display());
-            return Ending { exit: None, cancelled: false, spawn_error: Some(reason) };
-        }
+    let (spawned, args) = (output.clone(), invocation.args());
+    let task_id = task.id;
+    // Off the async threads: creating the files and the FIFO, and fork/exec, block; a burst of
+    // starts must not hold up the answers.
+    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, args, &spawned)).await;
+    let mut child = match started {
+        Some(Ok(child)) => child,
+        Some(Err(reason)) => return Ending { exit: None, cancelled: false, spawn_error: Some(reason) },
+        None => return Ending { exit: None, cancelled: false, spawn_error: Some("the CLI could not be started".into()) },
     };
     let Some(pid) = child.id().map(|p| p as i32) else {
         return Ending { exit: None, cancelled: false, spawn_error: Some("the CLI exited before it could be followed".into()) };
     };
-    if let Err(error) = inner.store.mark_running(task.id, pid, start_time(pid), now_ms()) {
-        tracing::error!(task_id = %task.id, %error, "cannot record a started task");
+    if let Err(error) = inner.store.run(move |store| store.mark_running(task_id, pid, start_time(pid), now_ms())).await {
+        tracing::error!(%task_id, %error, "cannot record a started task");
     }
-    let stdin = match Stdin::open(&stdin_path) {
+    let stdin = match Stdin::open(&inner.stdin_path(task_id)) {
         Ok(stdin) => Some(inner.attach_stdin(task.id, stdin)),
         Err(error) => {
             tracing::error!(task_id = %task.id, %error, "cannot open the CLI's input");
@@ -247,6 +258,39 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Err(_) => Some(Exit::Unknown),
     };
     Ending { exit, cancelled: stop.requested, spawn_error: None }
+}
+
+/// Creates the task's output files and its input FIFO, then starts the CLI (blocking). The
+/// reason it could not start, as the task's failure.
+fn spawn_cli(inner: &Inner, task_id: Uuid, args: Vec<std::ffi::OsString>, output: &SharedOutput) -> Result<tokio::process::Child, String> {
+    let cli = &inner.settings.cli;
+    let files = lock(output).create_files().map_err(|error| format!("cannot create the output file: {error}"))?;
+    let child_stdin = Stdin::create(&inner.stdin_path(task_id)).map_err(|error| format!("cannot create the CLI's input: {error}"))?;
+    let mut command = tokio::process::Command::new(&cli.bin);
+    command
+        .args(args)
+        .current_dir(&cli.project)
+        .env_clear()
+        .envs(cli.env.iter().map(|(k, v)| (k, v)))
+        .stdin(child_stdin)
+        .stdout(files.0)
+        .stderr(files.1)
+        // Its own group: one signal stops its tools too, and a Ctrl-C meant for the server does
+        // not reach it.
+        .process_group(0)
+        // A server restart must not kill the CLI: the next start follows it to its end.
+        .kill_on_drop(false);
+    // SAFETY: between fork and exec the child only makes one system call, nice(2), which is
+    // async-signal-safe, and touches no memory of the parent's.
+    unsafe {
+        command.pre_exec(|| {
+            // Below the server: when the CLI and its tools (builds, test runs) take the cores,
+            // the answers to the phone come first. Its tools inherit the lower priority.
+            let _ = libc::nice(CLI_NICENESS);
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|error| format!("cannot start the claude CLI ({}): {error}; {INSTALL_HINT}", cli.bin.display()))
 }
 
 /// Follows a CLI started by a previous run of the server, which is not our child: poll until it
@@ -337,13 +381,24 @@ impl Stop {
     }
 }
 
-/// Stores the tail of the output, decides the outcome and records it (blocking).
-fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) {
+/// How a task ended, as it is stored.
+#[derive(Clone)]
+struct Recorded {
+    task_id: Uuid,
+    status: TaskStatus,
+    result: Option<serde_json::Value>,
+    error: Option<String>,
+    exit_code: Option<i32>,
+}
+
+/// Stores the tail of the output and decides the outcome (blocking).
+fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) -> Recorded {
     output.store_tail(inner);
     let stderr = output.stderr();
     let words = last_words(&stderr).or(output.last_text());
     let outcome = match end.spawn_error {
         Some(reason) => Outcome::Failed { reason, result: None },
+        None if output.store_full() => Outcome::Failed { reason: DISK_FULL.into(), result: None },
         None => decide(RunEnd {
             result: output.result().map(|(line, raw)| (line, raw)),
             exit: end.exit,
@@ -365,13 +420,5 @@ fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) {
         progress.remove(&task.id);
     }
     inner.detach_stdin(task.id);
-    if let Err(error) = inner.store.withdraw_pending_approvals(task.id, now_ms()) {
-        tracing::warn!(task_id = %task.id, %error, "cannot withdraw what the task waited on");
-    }
-    match inner.store.finish_task(task.id, status, result, error, exit_code, now_ms()) {
-        // The lines are in the store now; the spool files were only their way in.
-        Ok(()) => output.remove_files(),
-        Err(err) => tracing::error!(task_id = %task.id, %err, "cannot store a task's outcome; its output file is kept"),
-    }
-    tracing::info!(task_id = %task.id, session_id = %task.session_id, status = status.as_str(), error = error.unwrap_or(""), "task ended");
+    Recorded { task_id: task.id, status, result: result.cloned(), error: error.map(str::to_owned), exit_code }
 }

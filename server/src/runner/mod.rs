@@ -104,7 +104,7 @@ struct Inner {
     queues: Mutex<HashMap<Uuid, VecDeque<Uuid>>>,
     /// Held from the room check to the enqueue of a submit, so two submits cannot both take the
     /// last place.
-    admission: Mutex<()>,
+    admission: tokio::sync::Mutex<()>,
     controls: Controls,
     /// Task ids, sent when a task reaches its outcome.
     finished: broadcast::Sender<Uuid>,
@@ -146,7 +146,7 @@ impl Runner {
                 settings,
                 sessions,
                 queues: Mutex::default(),
-                admission: Mutex::default(),
+                admission: tokio::sync::Mutex::default(),
                 controls: Controls::default(),
                 finished: broadcast::channel(1024).0,
                 activity: broadcast::channel(4096).0,
@@ -170,7 +170,7 @@ impl Runner {
         Ok(runner)
     }
 
-    pub fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, RunnerError> {
+    pub async fn submit(&self, caller: &Caller, session: SessionRef, request: ChatRequest) -> Result<Submitted, RunnerError> {
         validate(&request)?;
         let (session_id, creates_session) = match session {
             SessionRef::New => (Uuid::new_v4(), true),
@@ -178,13 +178,16 @@ impl Runner {
         };
         let id = Uuid::new_v4();
         let ahead = {
-            // A () guard cannot be left inconsistent by a panic: poisoning is ignored.
-            let _admission = self.inner.admission.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _admission = self.inner.admission.lock().await;
             self.inner.check_room(session_id)?;
-            self.inner.store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at: now_ms() })?;
+            let created_at = now_ms();
+            self.inner
+                .store
+                .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
+                .await?;
             self.enqueue(session_id, id)
         };
-        self.audit(caller, "task_submitted", session_id, id);
+        self.audit(caller, "task_submitted", session_id, id).await;
         let first_in_line = ahead == 0;
         let status = if first_in_line && self.inner.slots.available_permits() > 0 {
             TaskStatus::Processing
@@ -195,7 +198,7 @@ impl Runner {
     }
 
     /// The task as a client sees it. `session` must be `new` or the task's own session.
-    pub fn task(&self, session: SessionRef, task_id: Uuid) -> Result<Arc<TaskView>, RunnerError> {
+    pub async fn task(&self, session: SessionRef, task_id: Uuid) -> Result<Arc<TaskView>, RunnerError> {
         let cached = self.inner.finished_views.lock().ok().and_then(|views| views.get(&task_id).cloned());
         if let Some(view) = cached {
             return match session {
@@ -203,7 +206,7 @@ impl Runner {
                 _ => Ok(view),
             };
         }
-        let view = Arc::new(self.inner.view(self.owned_task(session, task_id)?));
+        let view = Arc::new(self.inner.view(self.owned_task(session, task_id).await?).await);
         if view.status.is_finished() {
             if let Ok(mut views) = self.inner.finished_views.lock() {
                 if views.len() >= FINISHED_VIEWS_CACHED {
@@ -229,25 +232,25 @@ impl Runner {
     /// Stops a queued or running task (its whole process group: interrupt, then kill after the
     /// grace period) and answers with how it ended. A finished task is answered as it is.
     pub async fn cancel(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<TaskView, RunnerError> {
-        let task = self.owned_task(session, task_id)?;
+        let task = self.owned_task(session, task_id).await?;
         if !task.status.is_finished() {
-            self.audit(caller, "task_cancelled", task.session_id, task_id);
+            self.audit(caller, "task_cancelled", task.session_id, task_id).await;
             self.cancel_and_wait(task_id).await;
         }
-        Ok(self.task(session, task_id)?.as_ref().clone())
+        Ok(self.task(session, task_id).await?.as_ref().clone())
     }
 
     /// A page of the task's output lines after `after`, and its status when they were read.
-    pub fn events_page(&self, session: SessionRef, task_id: Uuid, after: u64, limit: PageLimit) -> Result<(LinesPage, TaskStatus), RunnerError> {
-        let task = self.owned_task(session, task_id)?;
-        let page = self.inner.store.lines_after(task_id, after, limit)?;
+    pub async fn events_page(&self, session: SessionRef, task_id: Uuid, after: u64, limit: PageLimit) -> Result<(LinesPage, TaskStatus), RunnerError> {
+        let task = self.owned_task(session, task_id).await?;
+        let page = self.inner.store.run(move |store| store.lines_after(task_id, after, limit)).await?;
         Ok((page, task.status))
     }
 
     /// The page of the task's output lines just before `before` (earlier steps, on demand).
-    pub fn events_before(&self, session: SessionRef, task_id: Uuid, before: u64, limit: PageLimit) -> Result<LinesPage, RunnerError> {
-        self.owned_task(session, task_id)?;
-        Ok(self.inner.store.lines_before(task_id, before, limit)?)
+    pub async fn events_before(&self, session: SessionRef, task_id: Uuid, before: u64, limit: PageLimit) -> Result<LinesPage, RunnerError> {
+        self.owned_task(session, task_id).await?;
+        Ok(self.inner.store.run(move |store| store.lines_before(task_id, before, limit)).await?)
     }
 
     /// Like [`Runner::events_page`], but waits up to `wait` for a first line (or the task's end):
@@ -267,7 +270,7 @@ impl Runner {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            let (page, status) = self.events_page(session, task_id, after, limit)?;
+            let (page, status) = self.events_page(session, task_id, after, limit).await?;
             if !page.lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
                 let after = page.lines.last().map_or(after, |(seq, _)| *seq);
                 return Ok(EventsPage { status, events: page.lines, after, more: page.more });
@@ -287,19 +290,19 @@ impl Runner {
 
     /// Stops the task if it still runs (its whole process group), then forgets it.
     pub async fn delete(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), RunnerError> {
-        let task = self.owned_task(session, task_id)?;
-        self.audit(caller, "task_deleted", task.session_id, task_id);
+        let task = self.owned_task(session, task_id).await?;
+        self.audit(caller, "task_deleted", task.session_id, task_id).await;
         if !task.status.is_finished() {
             self.cancel_and_wait(task_id).await;
         }
-        self.inner.store.delete_task(task_id)?;
+        self.inner.store.run(move |store| store.delete_task(task_id)).await?;
         self.forget_view(Some(task_id));
         Ok(())
     }
 
     /// Like [`Runner::wait`], for a task that must belong to `session`.
     pub async fn wait_in_session(&self, session: SessionRef, task_id: Uuid, timeout: Duration) -> Result<TaskView, RunnerError> {
-        self.owned_task(session, task_id)?;
+        self.owned_task(session, task_id).await?;
         self.wait(task_id, timeout).await
     }
 
@@ -309,16 +312,17 @@ impl Runner {
         let mut finished = self.inner.finished.subscribe();
         let mut activity = self.inner.activity.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
-        let asked_before: Vec<String> = self.inner.store.pending_approvals(task_id)?.into_iter().map(|a| a.id).collect();
+        let asked_before: Vec<String> =
+            self.inner.store.run(move |store| store.pending_approvals(task_id)).await?.into_iter().map(|a| a.id).collect();
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
+            let task = self.inner.task_record(task_id).await?;
             if task.status.is_finished() || tokio::time::Instant::now() >= deadline {
-                return Ok(self.inner.view(task));
+                return Ok(self.inner.view(task).await);
             }
-            let asked = self.inner.store.pending_approvals(task_id)?;
-            if asked.iter().any(|a| !asked_before.contains(&a.id)) {
-                return Ok(self.inner.view(task));
+            let view = self.inner.view(task).await;
+            if view.pending_approvals.iter().any(|a| !asked_before.contains(&a.id)) {
+                return Ok(view);
             }
             tokio::select! {
                 _ = finished.recv() => {}
@@ -329,7 +333,7 @@ impl Runner {
     }
 
     pub async fn sessions(&self, limit: usize) -> Result<SessionList, RunnerError> {
-        let pending = self.inner.store.sessions_created(limit)?;
+        let pending = self.inner.store.run(move |store| store.sessions_created(limit)).await?;
         let inner = self.inner.clone();
         let sessions = tokio::task::spawn_blocking(move || inner.sessions.list(limit, &pending))
             .await
@@ -347,8 +351,11 @@ impl Runner {
         .await
         .ok()
         .flatten();
-        let tasks: Vec<TaskView> =
-            self.inner.store.session_tasks(session_id, SESSION_TASKS_SHOWN)?.into_iter().map(|t| self.inner.view(t)).collect();
+        let records = self.inner.store.run(move |store| store.session_tasks(session_id, SESSION_TASKS_SHOWN)).await?;
+        let mut tasks = Vec::with_capacity(records.len());
+        for record in records {
+            tasks.push(self.inner.view(record).await);
+        }
         match turns {
             Some(turns) => Ok(Transcript { session_id: Some(session_id), turns, tasks }),
             // A session this service just created has no transcript yet: it is empty, not unknown.
@@ -358,10 +365,16 @@ impl Runner {
     }
 
     /// Deletes finished tasks, and audit entries, older than `age`.
-    pub fn purge_older_than(&self, age: Duration) -> Result<usize, RunnerError> {
+    pub async fn purge_older_than(&self, age: Duration) -> Result<usize, RunnerError> {
         let before = now_ms() - age.as_millis() as i64;
-        self.inner.store.purge_audit_before(before)?;
-        let purged = self.inner.store.purge_finished_before(before)?;
+        let purged = self
+            .inner
+            .store
+            .run(move |store| {
+                store.purge_audit_before(before)?;
+                store.purge_finished_before(before)
+            })
+            .await?;
         self.forget_view(None);
         Ok(purged)
     }
@@ -371,23 +384,15 @@ impl Runner {
         self.inner.settings.max_concurrent.max(1) - self.inner.slots.available_permits()
     }
 
-    fn audit(&self, caller: &Caller, event: &str, session_id: Uuid, task_id: Uuid) {
-        let entry = AuditEntry {
-            at: now_ms(),
-            event: event.to_owned(),
-            client: caller.address.map(|a| a.to_string()),
-            username: caller.username.clone(),
-            session_id: Some(session_id.to_string()),
-            task_id: Some(task_id.to_string()),
-            ..Default::default()
-        };
-        if let Err(error) = self.inner.store.append_audit(&entry) {
+    async fn audit(&self, caller: &Caller, event: &'static str, session_id: Uuid, task_id: Uuid) {
+        let entry = AuditEntry::now(event, caller).session(session_id).task(task_id);
+        if let Err(error) = self.inner.store.run(move |store| store.append_audit(&entry)).await {
             tracing::warn!(%error, event, "cannot write the audit log");
         }
     }
 
-    fn owned_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskRecord, RunnerError> {
-        let task = self.inner.store.get_task(task_id)?.ok_or(RunnerError::TaskNotFound(task_id))?;
+    async fn owned_task(&self, session: SessionRef, task_id: Uuid) -> Result<TaskRecord, RunnerError> {
+        let task = self.inner.task_record(task_id).await?;
         match session {
             SessionRef::Existing(id) if id != task.session_id => Err(RunnerError::TaskNotFound(task_id)),
             _ => Ok(task),
@@ -415,8 +420,8 @@ impl Runner {
         }
         let deadline = tokio::time::Instant::now() + self.inner.settings.stop_grace * 4 + Duration::from_secs(5);
         loop {
-            match self.inner.store.get_task(task_id) {
-                Ok(Some(task)) if !task.status.is_finished() => {}
+            match self.inner.task_record(task_id).await {
+                Ok(task) if !task.status.is_finished() => {}
                 _ => return,
             }
             match tokio::time::timeout_at(deadline, finished.recv()).await {
@@ -503,7 +508,12 @@ impl Inner {
         Ok(())
     }
 
-    fn view(&self, task: TaskRecord) -> TaskView {
+    /// The task as stored; read on the blocking pool.
+    async fn task_record(&self, task_id: Uuid) -> Result<TaskRecord, RunnerError> {
+        self.store.run(move |store| store.get_task(task_id)).await?.ok_or(RunnerError::TaskNotFound(task_id))
+    }
+
+    async fn view(&self, task: TaskRecord) -> TaskView {
         let queue_position = match task.status {
             TaskStatus::Queued => self
                 .queues
@@ -518,7 +528,10 @@ impl Inner {
             _ => None,
         };
         let pending_approvals = match task.status {
-            TaskStatus::Processing => self.store.pending_approvals(task.id).unwrap_or_default(),
+            TaskStatus::Processing => {
+                let task_id = task.id;
+                self.store.run(move |store| store.pending_approvals(task_id)).await.unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         TaskView {

@@ -10,7 +10,7 @@ use super::{now_ms, Inner};
 use crate::claude::control::{self, ControlLine};
 use crate::claude::stream::{parse_line, ResultLine, StreamLine};
 use app::api::ApprovalStatus;
-use crate::store::{LineAt, OutputState};
+use crate::store::{LineAt, OutputState, StoreError};
 use app::api::timeline;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,8 @@ pub struct Output {
     state: OutputState,
     result: Option<(ResultLine, Value)>,
     last_text: Option<String>,
+    /// A save failed because the disk (or the database's size limit) is full.
+    store_full: bool,
 }
 
 impl Output {
@@ -49,6 +51,7 @@ impl Output {
             state: OutputState::default(),
             result: None,
             last_text: None,
+            store_full: false,
         }
     }
 
@@ -100,6 +103,7 @@ impl Output {
         if self.reader.consumed() == self.state.read_offset {
             return more;
         }
+        let before = self.state;
         let mut steps = Vec::new();
         let mut kept = Vec::new();
         let mut controls = Vec::new();
@@ -124,6 +128,19 @@ impl Output {
             }
         }
         self.state.read_offset = self.reader.consumed();
+        // Requests first: the lines saved with the reading state are never read again, and a
+        // request lost with them would leave the CLI waiting for an answer no one is asked for.
+        let asked = self.apply(inner, controls);
+        let stored = match (asked, self.save(inner, &kept)) {
+            (Ok(asked), Saved::Lines(stored)) => stored || asked,
+            // Read again at the next step: nothing of this chunk counted yet (recording a
+            // request again is harmless).
+            _ => {
+                self.state = before;
+                self.reader = SpoolReader::at(self.stdout_path.clone(), before.read_offset);
+                return false;
+            }
+        };
         if !steps.is_empty() {
             let now = now_ms();
             if let Ok(mut all) = inner.progress.lock() {
@@ -133,19 +150,18 @@ impl Output {
                 }
             }
         }
-        let stored = self.save(inner, &kept);
-        let asked = self.apply(inner, controls);
-        if stored || asked {
+        if stored {
             let _ = inner.activity.send(self.task_id);
         }
         more
     }
 
     /// What the CLI asked, withdrew, or was answered, into the store (again after a restart:
-    /// each request is recorded once, each settles once). Whether there was any.
-    fn apply(&self, inner: &Inner, controls: Vec<ControlLine>) -> bool {
+    /// each request is recorded once, each settles once). Whether there was any; `Err` when the
+    /// store was busy and the chunk must be read again.
+    fn apply(&self, inner: &Inner, controls: Vec<ControlLine>) -> Result<bool, Busy> {
         if controls.is_empty() {
-            return false;
+            return Ok(false);
         }
         let now = now_ms();
         for line in controls {
@@ -156,11 +172,13 @@ impl Output {
                 }
                 ControlLine::Decided { request_id, status } => inner.store.settle_approval(self.task_id, request_id, *status, None, None, now).map(drop),
             };
-            if let Err(error) = stored {
-                tracing::error!(task_id = %self.task_id, %error, "cannot record a permission request");
+            match stored {
+                Ok(()) => {}
+                Err(StoreError::Busy) => return Err(Busy),
+                Err(error) => tracing::error!(task_id = %self.task_id, %error, "cannot record a permission request"),
             }
         }
-        true
+        Ok(true)
     }
 
     /// At most how many steps reading the rest of the file takes, once nothing writes to it.
@@ -190,26 +208,37 @@ impl Output {
         };
         let result_line = self.state.result.filter(|r| r.seq >= cut.seq).and_then(|at| read_line_at(&self.stdout_path, at));
         let kept = cap::ending(&mut self.state, tail, result_line);
-        if self.save(inner, &kept) {
+        if let Saved::Lines(true) = self.save(inner, &kept) {
             let _ = inner.activity.send(self.task_id);
         }
     }
 
-    /// Stores `kept` with the reading state; whether any line was stored (listeners are then
-    /// woken by the caller, once per step).
-    fn save(&self, inner: &Inner, kept: &[(u64, String)]) -> bool {
+    /// Stores `kept` with the reading state.
+    fn save(&mut self, inner: &Inner, kept: &[(u64, String)]) -> Saved {
         match inner.store.save_output(self.task_id, kept, &self.state) {
-            Ok(()) => !kept.is_empty(),
+            Ok(()) => Saved::Lines(!kept.is_empty()),
+            // Another writer holds the database for now: the lines wait in the file.
+            Err(StoreError::Busy) => Saved::Retry,
+            Err(StoreError::Full) => {
+                tracing::error!(task_id = %self.task_id, "the disk is full: the task's output cannot be stored");
+                self.store_full = true;
+                Saved::Lines(false)
+            }
             // Lost lines leave a gap in the numbering, which clients tolerate.
             Err(error) => {
                 tracing::error!(task_id = %self.task_id, %error, "cannot store output lines");
-                false
+                Saved::Lines(false)
             }
         }
     }
 
     pub fn result(&self) -> Option<&(ResultLine, Value)> {
         self.result.as_ref()
+    }
+
+    /// Whether the store refused the output for want of space.
+    pub fn store_full(&self) -> bool {
+        self.store_full
     }
 
     pub fn last_text(&self) -> Option<&str> {
@@ -225,6 +254,18 @@ impl Output {
         let _ = std::fs::remove_file(&self.stderr_path);
         let _ = std::fs::remove_file(&self.stdin_path);
     }
+}
+
+/// The store was busy (another writer held it past the wait).
+struct Busy;
+
+/// What became of a save.
+enum Saved {
+    /// Stored (or lost for good); whether any line was stored, which wakes listeners (once per
+    /// step, by the caller).
+    Lines(bool),
+    /// The store was busy: nothing was stored, and the same lines must be read and saved again.
+    Retry,
 }
 
 /// A task's file in the spool folder: `out` (the CLI's stdout), `err`, `in` (its stdin FIFO).

@@ -72,7 +72,7 @@ impl Store {
     pub fn insert_approval(&self, task_id: Uuid, request: &PermissionRequest, requested_at: i64) -> Result<(), StoreError> {
         let input = request.input.to_string();
         let suggestions = Value::Array(request.permission_suggestions.clone()).to_string();
-        self.conn()?.execute(
+        self.writer()?.execute(
             "INSERT OR IGNORE INTO approvals (task_id, request_id, tool_name, input, description, suggestions, requested_at, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
             params![task_id.to_string(), request.request_id, request.tool_name, input, request.description, suggestions, requested_at],
@@ -81,14 +81,14 @@ impl Store {
     }
 
     pub fn approval(&self, task_id: Uuid, request_id: &str) -> Result<Option<ApprovalRecord>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!("{SELECT} WHERE task_id = ?1 AND request_id = ?2"))?;
         Ok(statement.query_row(params![task_id.to_string(), request_id], read).optional()?)
     }
 
     /// What the task waits on, oldest first.
     pub fn pending_approvals(&self, task_id: Uuid) -> Result<Vec<PendingApproval>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!("{SELECT} WHERE task_id = ?1 AND status = 'pending' ORDER BY requested_at, request_id"))?;
         let rows = statement.query_map([task_id.to_string()], read)?;
         Ok(rows.map(|r| r.map(|a| a.request)).collect::<Result<_, _>>()?)
@@ -96,7 +96,7 @@ impl Store {
 
     /// Requests that have waited since before `before` (ms), oldest first.
     pub fn approvals_waiting_since(&self, before: i64) -> Result<Vec<ApprovalRecord>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!("{SELECT} WHERE status = 'pending' AND requested_at < ?1 ORDER BY requested_at"))?;
         let rows = statement.query_map([before], read)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -113,7 +113,7 @@ impl Store {
         remember: Option<Remember>,
         at: i64,
     ) -> Result<bool, StoreError> {
-        let changed = self.conn()?.execute(
+        let changed = self.writer()?.execute(
             "UPDATE approvals SET status = ?3, message = ?4, remember = ?5, decided_at = ?6
              WHERE task_id = ?1 AND request_id = ?2 AND status = 'pending'",
             params![task_id.to_string(), request_id, status.as_str(), message, remember.map(|_| "session"), at],
@@ -123,7 +123,7 @@ impl Store {
 
     /// An answer that never reached the CLI: the approval is withdrawn, whatever it was.
     pub fn withdraw_approval(&self, task_id: Uuid, request_id: &str, at: i64) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.writer()?.execute(
             "UPDATE approvals SET status = 'withdrawn', decided_at = ?3 WHERE task_id = ?1 AND request_id = ?2",
             params![task_id.to_string(), request_id, at],
         )?;
@@ -132,7 +132,7 @@ impl Store {
 
     /// A task that ended leaves nothing waiting.
     pub fn withdraw_pending_approvals(&self, task_id: Uuid, at: i64) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.writer()?.execute(
             "UPDATE approvals SET status = 'withdrawn', decided_at = ?2 WHERE task_id = ?1 AND status = 'pending'",
             params![task_id.to_string(), at],
         )?)

@@ -1,8 +1,10 @@
 //! The audit log: append-only rows, read newest first.
 
 use super::{Store, StoreError};
+use app::api::Caller;
 use rusqlite::params;
 use serde::Serialize;
+use uuid::Uuid;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AuditEntry {
@@ -22,6 +24,34 @@ pub struct AuditEntry {
 impl Default for AuditEntry {
     fn default() -> Self {
         Self { at: 0, event: String::new(), client: None, username: None, session_id: None, task_id: None, detail: None, count: 1, last_at: None }
+    }
+}
+
+impl AuditEntry {
+    /// What `caller` (its address and user name) did just now: the one way entries are made.
+    pub fn now(event: impl Into<String>, caller: &Caller) -> Self {
+        Self {
+            at: crate::runner::now_ms(),
+            event: event.into(),
+            client: caller.address.map(|a| a.to_string()),
+            username: caller.username.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub fn session(mut self, session_id: Uuid) -> Self {
+        self.session_id = Some(session_id.to_string());
+        self
+    }
+
+    pub fn task(mut self, task_id: Uuid) -> Self {
+        self.task_id = Some(task_id.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }
 
@@ -51,7 +81,7 @@ fn clean(field: &Option<String>) -> Option<String> {
 
 impl Store {
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.writer()?.execute(
             "INSERT INTO audit (at, event, client, username, session_id, task_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 entry.at,
@@ -70,7 +100,7 @@ impl Store {
     /// detail within the hour adds to the existing entry's count instead of a new row.
     pub fn record_repeated_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let (event, client, username, detail) = (clean(&Some(entry.event.clone())), clean(&entry.client), clean(&entry.username), clean(&entry.detail));
-        let updated = self.conn()?.execute(
+        let updated = self.writer()?.execute(
             "UPDATE audit SET count = count + 1, last_at = ?1 WHERE id = (
                 SELECT id FROM audit WHERE event = ?2 AND client IS ?3 AND username IS ?4 AND detail IS ?5 AND at > ?6
                 ORDER BY id DESC LIMIT 1)",
@@ -83,7 +113,7 @@ impl Store {
     }
 
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT at, event, client, username, session_id, task_id, detail, count, last_at FROM audit
              ORDER BY COALESCE(last_at, at) DESC, id DESC LIMIT ?1",
@@ -105,7 +135,7 @@ impl Store {
     }
 
     pub fn purge_audit_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute("DELETE FROM audit WHERE COALESCE(last_at, at) < ?1", [before])?)
+        Ok(self.writer()?.execute("DELETE FROM audit WHERE COALESCE(last_at, at) < ?1", [before])?)
     }
 }
 

@@ -8,7 +8,7 @@ const MAX_DEVICES: i64 = 50;
 
 impl Store {
     pub fn insert_device(&self, token_hash: &[u8; 32], binding: &[u8; 32], now: i64) -> Result<(), StoreError> {
-        let conn = self.conn()?;
+        let conn = self.writer()?;
         conn.execute(
             "INSERT OR REPLACE INTO known_devices (token_hash, binding, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
             params![token_hash.as_slice(), binding.as_slice(), now],
@@ -23,18 +23,18 @@ impl Store {
 
     /// Whether this token names a browser known to these credentials.
     pub fn device_known(&self, token_hash: &[u8; 32], binding: &[u8; 32]) -> Result<bool, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached("SELECT 1 FROM known_devices WHERE token_hash = ?1 AND binding = ?2")?;
         Ok(statement.query_row(params![token_hash.as_slice(), binding.as_slice()], |_| Ok(())).optional()?.is_some())
     }
 
     pub fn touch_device(&self, token_hash: &[u8; 32], now: i64) -> Result<(), StoreError> {
-        self.conn()?.execute("UPDATE known_devices SET last_used_at = ?2 WHERE token_hash = ?1", params![token_hash.as_slice(), now])?;
+        self.writer()?.execute("UPDATE known_devices SET last_used_at = ?2 WHERE token_hash = ?1", params![token_hash.as_slice(), now])?;
         Ok(())
     }
 
     pub fn delete_all_devices(&self) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute("DELETE FROM known_devices", [])?)
+        Ok(self.writer()?.execute("DELETE FROM known_devices", [])?)
     }
 }
 

@@ -119,7 +119,7 @@ fn read_line(row: &Row<'_>) -> Result<(u64, String), StoreError> {
 impl Store {
     /// The first page of the task's lines after `after`.
     pub fn lines_after(&self, id: Uuid, after: u64, limit: PageLimit) -> Result<LinesPage, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached("SELECT seq, line FROM task_lines WHERE task_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?;
         let mut rows = statement.query(params![id.to_string(), to_i64(after), (limit.lines + 1) as i64])?;
@@ -129,7 +129,7 @@ impl Store {
     /// The page of the task's lines just before `before`, in order; `more` when there are
     /// earlier ones still.
     pub fn lines_before(&self, id: Uuid, before: u64, limit: PageLimit) -> Result<LinesPage, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached("SELECT seq, line FROM task_lines WHERE task_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")?;
         let mut rows = statement.query(params![id.to_string(), to_i64(before), (limit.lines + 1) as i64])?;
@@ -184,7 +184,7 @@ mod tests {
         ];
         store.save_output(id, &lines, &OutputState::default())?;
         assert_eq!(store.events_after(id, 0)?, lines);
-        let conn = store.conn()?;
+        let conn = store.writer()?;
         let kinds: Vec<String> = conn
             .prepare("SELECT typeof(line) FROM task_lines ORDER BY seq")?
             .query_map([], |row| row.get(0))?

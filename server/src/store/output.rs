@@ -49,7 +49,7 @@ fn to_i64(value: u64) -> i64 {
 impl Store {
     /// Where the reading of the task's output stood at the last save (`None`: never saved).
     pub fn output_state(&self, id: Uuid) -> Result<Option<OutputState>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT read_offset, next_seq, stored_bytes, cut_seq, cut_offset, cut_lines, cut_bytes,
                     result_seq, result_offset, result_len
@@ -76,7 +76,7 @@ impl Store {
     /// Stores output lines (`(seq, line)`; a seq already stored is left as it was) and the state
     /// the reading reached with them, in one transaction.
     pub fn save_output(&self, id: Uuid, lines: &[(u64, String)], state: &OutputState) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let tx = conn.transaction()?;
         let task = id.to_string();
         {

@@ -86,7 +86,7 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
 impl Store {
     pub fn insert_task(&self, task: &NewTask<'_>) -> Result<(), StoreError> {
         let request = serde_json::to_string(task.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.conn()?.execute(
+        self.writer()?.execute(
             "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at)
              VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
             params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at],
@@ -95,14 +95,14 @@ impl Store {
     }
 
     pub fn get_task(&self, id: Uuid) -> Result<Option<TaskRecord>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!("{SELECT_TASK} WHERE id = ?1"))?;
         statement.query_row([id.to_string()], read_task).optional()?.transpose()
     }
 
     /// Tasks left queued or running, oldest first: what a restart must pick up.
     pub fn unfinished_tasks(&self) -> Result<Vec<TaskRecord>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement =
             conn.prepare(&format!("{SELECT_TASK} WHERE status IN ('queued', 'processing') ORDER BY created_at, rowid"))?;
         let rows = statement.query_map([], read_task)?;
@@ -110,7 +110,7 @@ impl Store {
     }
 
     pub fn mark_running(&self, id: Uuid, pid: i32, proc_start: Option<u64>, started_at: i64) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.writer()?.execute(
             "UPDATE tasks SET status = 'processing', pid = ?2, proc_start = ?3, started_at = ?4 WHERE id = ?1",
             params![id.to_string(), pid, proc_start.map(|v| v as i64), started_at],
         )?;
@@ -126,7 +126,7 @@ impl Store {
         exit_code: Option<i32>,
         finished_at: i64,
     ) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        self.writer()?.execute(
             "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6 WHERE id = ?1",
             params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at],
         )?;
@@ -135,7 +135,7 @@ impl Store {
 
     /// The latest `limit` tasks of a session, oldest first.
     pub fn session_tasks(&self, session_id: uuid::Uuid, limit: usize) -> Result<Vec<TaskRecord>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached(&format!("{SELECT_TASK} WHERE session_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2"))?;
         let rows = statement.query_map(params![session_id.to_string(), limit as i64], read_task)?;
@@ -145,12 +145,12 @@ impl Store {
     }
 
     pub fn delete_task(&self, id: Uuid) -> Result<bool, StoreError> {
-        Ok(self.conn()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
+        Ok(self.writer()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
     }
 
     /// Deletes finished tasks older than `before` (ms); returns how many.
     pub fn purge_finished_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.conn()?.execute(
+        Ok(self.writer()?.execute(
             "DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1",
             [before],
         )?)
@@ -160,7 +160,7 @@ impl Store {
     /// even before the CLI writes a transcript. Only the prompt's beginning leaves the database
     /// (a prompt may be 100 KiB; a listing shows a line of it).
     pub fn sessions_created(&self, limit: usize) -> Result<Vec<PendingSession>, StoreError> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             // A corrupt row lists without a title rather than failing the listing.
             "SELECT session_id, substr(CASE WHEN json_valid(request) THEN json_extract(request, '$.message') END, 1, ?2),
