@@ -2,8 +2,9 @@
 //! errors classified as they are for REST (`http::error`).
 
 use crate::runner::Runner;
+use crate::store::PageLimit;
 use crate::http::sessions::MAX_LIMIT;
-use app::api::{ApprovalDecision, Backend, DecidedApproval, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use app::api::{ApprovalDecision, Backend, DecidedApproval, EarlierEvents, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use uuid::Uuid;
 
 #[async_trait::async_trait]
@@ -39,7 +40,12 @@ impl Backend for Runner {
 
     async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError> {
         let wait = std::time::Duration::from_millis(u64::from(wait_ms));
-        Ok(Runner::events_wait(self, session, task_id, after, wait).await?)
+        Ok(Runner::events_wait(self, session, task_id, after, PageLimit::MAX, wait).await?)
+    }
+
+    async fn task_events_before(&self, session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, BackendError> {
+        let page = Runner::events_before(self, session, task_id, before, PageLimit::MAX).await?;
+        Ok(EarlierEvents { events: page.lines, more: page.more })
     }
 
     async fn decide_approval(

@@ -25,7 +25,7 @@ fn wordy_cli(dirs: &Dirs, bytes: usize, linger: u64) -> PathBuf {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-cli/stream_simple.jsonl");
     let script = format!(
         r#"#!/usr/bin/env python3
-import json, sys, time
+import base64, json, os, sys, time
 args = sys.argv[1:]
 if "--version" in args:
     print("2.1.197 (Claude Code)")
@@ -40,7 +40,8 @@ out = sys.stdout
 out.write(json.dumps(init) + "\n")
 written = 0
 while written < {bytes}:
-    assistant["message"]["content"] = [{{"type": "text", "text": "x" * 4000}}]
+    # Random text: stored lines are compressed, and this output must really take room.
+    assistant["message"]["content"] = [{{"type": "text", "text": base64.b64encode(os.urandom(3000)).decode()}}]
     line = json.dumps(assistant) + "\n"
     out.write(line)
     written += len(line)

@@ -70,6 +70,23 @@ async fn events_replay_from_any_id_without_gap_or_duplicate() {
     }
     let (_, json) = server.get(&format!("{path}?after=0")).await;
     assert_eq!(json["events"][0]["event"]["type"], "system", "each event is the CLI's own line");
+    assert_eq!(json["more"], false, "one page holds a short output");
+
+    // Smaller pages say where to go on, and together are the whole output.
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let (_, page) = server.get(&format!("{path}?after={after}&limit=2")).await;
+        let seqs: Vec<u64> = page["events"].as_array().expect("events").iter().filter_map(|e| e["seq"].as_u64()).collect();
+        assert!(!seqs.is_empty() && seqs.len() <= 2, "{page}");
+        after = page["after"].as_u64().expect("after");
+        assert_eq!(Some(&after), seqs.last());
+        paged.extend(seqs);
+        if page["more"] == false {
+            break;
+        }
+    }
+    assert_eq!(paged, (1..=total).collect::<Vec<_>>());
 }
 
 #[tokio::test]

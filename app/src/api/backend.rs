@@ -3,7 +3,7 @@
 //! `server` implements [`Backend`] on its runner and provides it as Leptos context, so the server
 //! functions and the REST routes reach one code path.
 
-use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EventsPage, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -87,6 +87,8 @@ pub trait Backend: Send + Sync + 'static {
     /// The task's output lines after `after`, as soon as there is one (or the task ends), waiting
     /// at most `wait_ms`.
     async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError>;
+    /// The page of the task's output lines just before `before`.
+    async fn task_events_before(&self, session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, BackendError>;
     /// Allows or denies what a running task waits on.
     async fn decide_approval(
         &self,

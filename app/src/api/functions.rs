@@ -2,7 +2,7 @@
 //! does not depend on the crate's path.
 
 use super::error::CallError;
-use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -91,7 +91,8 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, CallErro
     backend()?.transcript(session_id).await.map_err(fail)
 }
 
-/// The task's output lines after `after`: at once when there are some, else as soon as one is
+/// A page of the task's output lines after `after` (500 lines or 1 MiB at most; `more` says to
+/// ask again at once): at once when there are some, else as soon as one is
 /// written or the task ends, waiting at most `wait_ms` (25 s at most, well under a tunnel's
 /// cut). The app follows a task's timeline with this long-poll rather than Server-Sent Events,
 /// which a Cloudflare quick tunnel holds back until the stream ends.
@@ -99,6 +100,14 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, CallErro
 pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, CallError> {
     use backend_call::*;
     backend()?.task_events(session, task_id, after, wait_ms.min(25_000)).await.map_err(fail)
+}
+
+/// The page of the task's output lines just before line `before` (the "show earlier" control of
+/// a timeline that keeps only its latest steps).
+#[server(prefix = "/api/fn", endpoint = "task_events_before")]
+pub async fn task_events_before(session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, CallError> {
+    use backend_call::*;
+    backend()?.task_events_before(session, task_id, before).await.map_err(fail)
 }
 
 /// Allows or denies what a running task waits on (a tool use, a question, a plan).

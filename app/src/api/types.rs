@@ -120,7 +120,8 @@ impl FromStr for TaskStatus {
     }
 }
 
-/// A page of a task's output lines, for clients that long-poll them (`task_events`).
+/// A page of a task's output lines, for clients that long-poll them (`task_events`): at most
+/// 500 lines or about 1 MiB (one line always comes, whatever its size).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventsPage {
     /// The task's status when the lines were read.
@@ -129,6 +130,19 @@ pub struct EventsPage {
     pub events: Vec<(u64, String)>,
     /// Ask for lines after this one next.
     pub after: u64,
+    /// More lines are stored after this page already: ask again at once.
+    #[serde(default)]
+    pub more: bool,
+}
+
+/// The page of a task's output lines just before a given one (`task_events_before`), for a
+/// timeline that shows its latest steps and loads earlier ones on demand.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EarlierEvents {
+    /// `(seq, line)` in order, ending just before the line asked about.
+    pub events: Vec<(u64, String)>,
+    /// There are earlier lines still.
+    pub more: bool,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

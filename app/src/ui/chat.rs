@@ -202,6 +202,11 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                         </button>
                     </div>
                     <Show when=live>
+                        <Show when=move || state.timeline.earlier.get()>
+                            <button type="button" class="earlier" on:click=move |_| state.timeline.show_earlier()>
+                                "Show earlier steps"
+                            </button>
+                        </Show>
                         <Steps steps=Signal::derive(move || state.timeline.steps.get()) />
                     </Show>
                 </article>

@@ -6,6 +6,7 @@ pub mod control;
 pub mod environment;
 pub mod history;
 pub mod invocation;
+mod meta_cache;
 pub mod outcome;
 pub mod paths;
 pub mod sessions;

@@ -2,9 +2,11 @@
 //!
 //! Listing is on the hot path of the app's session switcher, so transcripts are parsed only for
 //! the sessions that will be shown, and their metadata is cached by (modification time, size):
-//! a warm listing costs one `read_dir` and one `stat` per session.
+//! a warm listing costs one `read_dir` and one `stat` per session. The cache is bounded (see
+//! `meta_cache`).
 
 use super::history::{read_project_history, HistoryEntry};
+use super::meta_cache::{FileStamp, MetaCache};
 use super::paths::ClaudeHome;
 use super::transcript::{read_meta, SessionMeta};
 use app::api::SessionSummary;
@@ -16,19 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: SystemTime,
-    len: u64,
-}
-
 type Cached<T> = Option<(FileStamp, Arc<T>)>;
 
 pub struct SessionIndex {
     home: ClaudeHome,
     /// The canonical project path, as the CLI records it in `cwd` and history.
     project: PathBuf,
-    transcripts: Mutex<HashMap<Uuid, (FileStamp, Arc<SessionMeta>)>>,
+    transcripts: Mutex<MetaCache>,
     history: Mutex<Cached<HashMap<Uuid, HistoryEntry>>>,
 }
 
@@ -142,19 +138,15 @@ impl SessionIndex {
     }
 
     fn meta(&self, id: Uuid, stamp: FileStamp, path: &Path) -> Arc<SessionMeta> {
-        if let Ok(cache) = self.transcripts.lock() {
-            if let Some((cached_stamp, meta)) = cache.get(&id) {
-                if *cached_stamp == stamp {
-                    return meta.clone();
-                }
-            }
+        if let Some(meta) = self.transcripts.lock().ok().and_then(|mut cache| cache.get(id, stamp)) {
+            return meta;
         }
         let meta = Arc::new(match fs::File::open(path) {
             Ok(file) => read_meta(BufReader::new(file)),
             Err(_) => SessionMeta::default(),
         });
         if let Ok(mut cache) = self.transcripts.lock() {
-            cache.insert(id, (stamp, meta.clone()));
+            cache.insert(id, stamp, meta.clone());
         }
         meta
     }
@@ -245,6 +237,17 @@ mod tests {
         assert_eq!(title.chars().count(), TITLE_CHARS + 1, "200 characters and an ellipsis");
         assert!(title.ends_with('…'));
         assert_eq!(title_line(""), "");
+    }
+
+    #[test]
+    fn a_small_cache_lists_the_same_sessions_and_stays_within_its_bound() {
+        let (_dir, mut index) = fixture_home();
+        let full = index.list(100, &[]);
+        index.transcripts = Mutex::new(MetaCache::new(5, usize::MAX));
+        for _ in 0..3 {
+            assert_eq!(index.list(100, &[]), full, "what is listed does not depend on what is cached");
+        }
+        assert_eq!(index.transcripts.lock().map(|c| c.len()).unwrap_or(0), 5);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use super::error::{ApiError, ErrorBody};
 use super::paths;
 use crate::runner::Runner;
+use crate::store::PageLimit;
 use crate::state::AppState;
 use app::api::{SessionRef, TaskStatus};
 use super::json::ApiQuery;
@@ -41,11 +42,16 @@ pub struct EventsQuery {
     /// JSON only: wait up to this many ms (at most 60,000) for a first line after `after`, or the
     /// task's end, before answering. The long-poll form, for proxies that hold back a stream.
     wait_ms: Option<u64>,
+    /// JSON only: at most this many lines (1 to 500, the default); a page also stops at about
+    /// 1 MiB of lines, and `more` says whether lines remain after it.
+    limit: Option<usize>,
 }
 
 /// The task's output lines: `text/event-stream` (one `line` event per line with its `id`, then
-/// `end`) when asked for, else JSON `{status, events: [{seq, event}], after}`, at once or, with
-/// `wait_ms`, as soon as there is a line after `after` (long-poll).
+/// `end`) when asked for, else a page of JSON `{status, events: [{seq, event}], after, more}`
+/// (at most `limit` lines, 500 and about 1 MiB by default and at most; ask again from `after`
+/// while `more`), at once or, with `wait_ms`, as soon as there is a line after `after`
+/// (long-poll). The stream reads the store a page at a time too.
 #[utoipa::path(get, path = "/api/sessions/{session_id}/tasks/{task_id}/events", tag = "tasks",
     params(("session_id" = String, Path), ("task_id" = String, Path), EventsQuery,
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this line")),
@@ -71,12 +77,13 @@ pub async fn events(
         .is_some_and(|accept| accept.contains("text/event-stream"));
     if !wants_stream {
         let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
-        let page = state.runner.events_wait(session, task, after, wait).await?;
+        let limit = query.limit.map_or(PageLimit::MAX, PageLimit::lines);
+        let page = state.runner.events_wait(session, task, after, limit, wait).await?;
         let events: Vec<Value> = page.events.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
-        return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after })).into_response());
+        return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after, "more": page.more })).into_response());
     }
     // Fails with 404 before any stream starts when the task is not this session's.
-    state.runner.events_after(session, task, after).await?;
+    state.runner.events_page(session, task, after, PageLimit::lines(1)).await?;
     let stream = EventStream {
         runner: state.runner.clone(),
         session,
@@ -115,7 +122,8 @@ impl EventStream {
             if self.done || Instant::now() >= self.deadline {
                 return None;
             }
-            let (lines, status) = match self.runner.events_after(self.session, self.task, self.after).await {
+            // One page at a time: the next is read once this one is sent.
+            let (page, status) = match self.runner.events_page(self.session, self.task, self.after, PageLimit::MAX).await {
                 Ok(found) => found,
                 Err(_) => {
                     // Deleted meanwhile.
@@ -123,7 +131,7 @@ impl EventStream {
                     return Some(Event::default().event("end").data(json!({ "status": TaskStatus::NotFound }).to_string()));
                 }
             };
-            for (seq, line) in lines {
+            for (seq, line) in page.lines {
                 self.after = seq;
                 self.pending.push_back(Event::default().id(seq.to_string()).event("line").data(line));
             }

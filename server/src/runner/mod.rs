@@ -6,7 +6,7 @@
 //!
 //! Bounds: at most `max_queued_per_session` unfinished tasks per session and `max_queued_total`
 //! in all (a submit past either is refused, [`QueueFull`]); what each task stores of its output
-//! is capped in [`cap`].
+//! is capped in [`cap`], and read back a page at a time (`store::PageLimit`: 500 lines or 1 MiB).
 
 mod cap;
 mod approvals;
@@ -22,7 +22,7 @@ pub use approvals::ApprovalError;
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
-use crate::store::{AuditEntry, NewTask, Store, StoreError, TaskRecord};
+use crate::store::{AuditEntry, LinesPage, NewTask, PageLimit, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
 use app::api::{Caller, ChatRequest, EventsPage, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
@@ -240,27 +240,40 @@ impl Runner {
         Ok(self.task(session, task_id).await?.as_ref().clone())
     }
 
-    /// The task's output lines after `after`, and its status when they were read.
-    pub async fn events_after(&self, session: SessionRef, task_id: Uuid, after: u64) -> Result<(Vec<(u64, String)>, TaskStatus), RunnerError> {
+    /// A page of the task's output lines after `after`, and its status when they were read.
+    pub async fn events_page(&self, session: SessionRef, task_id: Uuid, after: u64, limit: PageLimit) -> Result<(LinesPage, TaskStatus), RunnerError> {
         let task = self.owned_task(session, task_id).await?;
-        let events = self.inner.store.run(move |store| store.events_after(task_id, after)).await?;
-        Ok((events, task.status))
+        let page = self.inner.store.run(move |store| store.lines_after(task_id, after, limit)).await?;
+        Ok((page, task.status))
     }
 
-    /// Like [`Runner::events_after`], but waits up to `wait` for a first line (or the task's end):
+    /// The page of the task's output lines just before `before` (earlier steps, on demand).
+    pub async fn events_before(&self, session: SessionRef, task_id: Uuid, before: u64, limit: PageLimit) -> Result<LinesPage, RunnerError> {
+        self.owned_task(session, task_id).await?;
+        Ok(self.inner.store.run(move |store| store.lines_before(task_id, before, limit)).await?)
+    }
+
+    /// Like [`Runner::events_page`], but waits up to `wait` for a first line (or the task's end):
     /// the long-poll form, for clients behind a proxy that holds a streamed answer back until it
     /// ends (a Cloudflare quick tunnel does that to Server-Sent Events).
     /// The page says where to continue: after its last line, or where it was asked from.
-    pub async fn events_wait(&self, session: SessionRef, task_id: Uuid, after: u64, wait: Duration) -> Result<EventsPage, RunnerError> {
+    pub async fn events_wait(
+        &self,
+        session: SessionRef,
+        task_id: Uuid,
+        after: u64,
+        limit: PageLimit,
+        wait: Duration,
+    ) -> Result<EventsPage, RunnerError> {
         let mut activity = self.inner.activity.subscribe();
         let mut finished = self.inner.finished.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
-            let (events, status) = self.events_after(session, task_id, after).await?;
-            if !events.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
-                let after = events.last().map_or(after, |(seq, _)| *seq);
-                return Ok(EventsPage { status, events, after });
+            let (page, status) = self.events_page(session, task_id, after, limit).await?;
+            if !page.lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
+                let after = page.lines.last().map_or(after, |(seq, _)| *seq);
+                return Ok(EventsPage { status, events: page.lines, after, more: page.more });
             }
             tokio::select! {
                 _ = finished.recv() => {}

@@ -12,11 +12,13 @@ mod approvals;
 mod audit;
 mod auth_sessions;
 mod devices;
+mod lines;
 mod output;
 mod tasks;
 
 pub use approvals::ApprovalRecord;
 pub use audit::AuditEntry;
+pub use lines::{LinesPage, PageLimit};
 pub use output::{Cut, LineAt, OutputState};
 pub use tasks::{NewTask, TaskRecord};
 
@@ -180,6 +182,23 @@ fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
         if !has_column(conn, table, column)? {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
         }
+    }
+    move_task_events(conn)
+}
+
+/// Output lines were kept in `task_events` (WITHOUT ROWID) until `task_lines` replaced it: an
+/// older database's lines move over as they are (TEXT, read back like any line) in one
+/// transaction, then the old table goes. Its freed pages hold the next lines.
+fn move_task_events(conn: &Connection) -> Result<(), StoreError> {
+    let exists: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_events')", [], |row| row.get(0))?;
+    if exists {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT OR IGNORE INTO task_lines (task_id, seq, line) SELECT task_id, seq, line FROM task_events;
+             DROP TABLE task_events;
+             COMMIT;",
+        )?;
     }
     Ok(())
 }

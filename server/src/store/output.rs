@@ -80,9 +80,9 @@ impl Store {
         let tx = conn.transaction()?;
         let task = id.to_string();
         {
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO task_events (task_id, seq, line) VALUES (?1, ?2, ?3)")?;
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO task_lines (task_id, seq, line) VALUES (?1, ?2, ?3)")?;
             for (seq, line) in lines {
-                insert.execute(params![task, to_i64(*seq), line])?;
+                insert.execute(params![task, to_i64(*seq), super::lines::encode(line)])?;
             }
             let cut = state.cut;
             let result = state.result;

@@ -1,4 +1,4 @@
--- One row per task; its raw output lines in task_events. Both survive restarts: the outcome of a
+-- One row per task; its raw output lines in task_lines. Both survive restarts: the outcome of a
 -- task that was running when the server died is decided from them at the next start.
 CREATE TABLE IF NOT EXISTS tasks (
     id              TEXT PRIMARY KEY,
@@ -18,12 +18,17 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_by_session ON tasks (session_id, created_at);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
 
-CREATE TABLE IF NOT EXISTS task_events (
+-- A rowid table, not WITHOUT ROWID: the rows are large (lines of 1-20 KB are common), and a WITHOUT
+-- ROWID table keeps at most ~1 KB of a row on its page, sending the rest to an overflow page of
+-- its own. `line` is the line as printed (TEXT), or deflate-compressed (BLOB) where that saves
+-- (see store::lines). 20 MB of stream-json took 34 MB as it was, 13.4 MB now (BENCHMARKS.md).
+-- Replaces task_events (same columns, WITHOUT ROWID, always TEXT), moved over at start.
+CREATE TABLE IF NOT EXISTS task_lines (
     task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
     seq     INTEGER NOT NULL,           -- 1, 2, 3... per task
-    line    TEXT NOT NULL,
+    line    NOT NULL,
     PRIMARY KEY (task_id, seq)
-) WITHOUT ROWID;
+);
 
 -- How far a task's output file has been read and what of it was kept, written in the same
 -- transaction as the lines it stored: a restarted server reads on from read_offset, neither

@@ -35,7 +35,7 @@ pub struct TaskRecord {
 
 const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, status, created_at, started_at,
         finished_at, pid, proc_start, exit_code, result, error,
-        (SELECT COUNT(*) FROM task_events e WHERE e.task_id = tasks.id)
+        (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id)
     FROM tasks";
 
 /// How much of a prompt the listing reads to find its first line.
@@ -115,13 +115,6 @@ impl Store {
             params![id.to_string(), pid, proc_start.map(|v| v as i64), started_at],
         )?;
         Ok(())
-    }
-
-    pub fn events_after(&self, id: Uuid, after: u64) -> Result<Vec<(u64, String)>, StoreError> {
-        let conn = self.reader()?;
-        let mut statement = conn.prepare_cached("SELECT seq, line FROM task_events WHERE task_id = ?1 AND seq > ?2 ORDER BY seq")?;
-        let rows = statement.query_map(params![id.to_string(), after as i64], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn finish_task(
