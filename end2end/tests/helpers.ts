@@ -7,8 +7,9 @@ export function unique(label: string): string {
   return `${label} ${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function signIn(page: Page) {
-  await page.goto("/");
+/** Signs in on the server at `origin` (the configured base URL by default). */
+export async function signIn(page: Page, origin = "") {
+  await page.goto(`${origin}/`);
   await page.getByLabel("User name").fill(USER);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{Dirs, Server, PASSWORD, USER};
+use support::{stand_in_cli, Dirs, Server, PASSWORD, USER};
 
 const LONG: Duration = Duration::from_secs(30);
 /// Far more than the new code needs (seconds), far less than the old one took (47 s for 40 MB).
@@ -21,23 +21,8 @@ const STORED_BOUND: u64 = 8 * 1024 * 1024 + 200;
 /// then the result. It touches `written` once the assistant lines are out; with `gate`, it then
 /// waits (at most 60 s) for that file to exist before printing the result.
 fn chatty_cli(dirs: &Dirs, lines: usize, pad: usize, gate: Option<&Path>) -> PathBuf {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-cli/stream_simple.jsonl");
-    let script = format!(
-        r#"#!/usr/bin/env python3
-import json, os, sys, time
-args = sys.argv[1:]
-if "--version" in args:
-    print("2.1.197 (Claude Code)")
-    sys.exit(0)
-sid = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--session-id", "--resume")), None)
-rows = [json.loads(l) for l in open({fixture:?}) if l.strip()]
-init = rows[0]
-assistant = next(r for r in rows if r["type"] == "assistant")
-result = rows[-1]
-for row in (init, assistant, result):
-    row["session_id"] = sid
-out = sys.stdout
-out.write(json.dumps(init) + "\n")
+    let body = format!(
+        r#"out.write(json.dumps(init) + "\n")
 pad = "x" * {pad}
 for n in range(1, {lines} + 1):
     assistant["message"]["content"] = [{{"type": "text", "text": "line %d %s" % (n, pad)}}]
@@ -50,17 +35,11 @@ while gate and not os.path.exists(gate) and time.time() < deadline:
     time.sleep(0.05)
 result["result"] = "done after a big output"
 out.write(json.dumps(result) + "\n")
-out.flush()
-"#,
-        fixture = fixture.display().to_string(),
+out.flush()"#,
         written = written_flag(dirs).display().to_string(),
         gate = gate.map(|g| g.display().to_string()).unwrap_or_default(),
     );
-    let path = dirs.root.path().join("chatty-claude");
-    std::fs::write(&path, script).expect("write the stand-in CLI");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+    stand_in_cli(dirs, "chatty-claude", &body)
 }
 
 fn written_flag(dirs: &Dirs) -> PathBuf {
@@ -302,29 +281,18 @@ async fn a_pending_session_is_listed_by_one_line_of_its_prompt() {
 /// A stand-in CLI that prints init, one line of 10 MB, then `lines` short assistant lines
 /// (`line <n> …`, about 120 bytes each) and the result.
 fn many_lines_cli(dirs: &Dirs, lines: usize) -> PathBuf {
-    let script = format!(
-        r#"#!/usr/bin/env python3
-import json, sys
-args = sys.argv[1:]
-if "--version" in args:
-    print("2.1.197 (Claude Code)")
-    sys.exit(0)
-sid = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--session-id", "--resume")), None)
-out = sys.stdout
-out.write(json.dumps({{"type": "system", "subtype": "init", "session_id": sid, "model": "fake"}}) + "\n")
+    // Short rows of its own (not the fixture's, whose assistant row is ten times longer), so
+    // the 7 MiB head holds tens of thousands of lines.
+    let body = format!(
+        r#"out.write(json.dumps({{"type": "system", "subtype": "init", "session_id": sid, "model": "fake"}}) + "\n")
 out.write(json.dumps({{"type": "user", "message": {{"content": [{{"type": "tool_result", "tool_use_id": "t0", "content": "y" * 10_000_000}}]}}}}) + "\n")
 for n in range(1, {lines} + 1):
     out.write(json.dumps({{"type": "assistant", "session_id": sid, "message": {{"content": [{{"type": "text", "text": "line %d of many" % n}}]}}}}) + "\n")
 out.write(json.dumps({{"type": "result", "subtype": "success", "is_error": False, "result": "printed many lines", "session_id": sid,
     "num_turns": 1, "total_cost_usd": 0.0, "duration_ms": 1}}) + "\n")
-out.flush()
-"#
+out.flush()"#
     );
-    let path = dirs.root.path().join("many-lines-claude");
-    std::fs::write(&path, script).expect("write the stand-in CLI");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+    stand_in_cli(dirs, "many-lines-claude", &body)
 }
 
 fn memory_kib(pid: i32, field: &str) -> u64 {

@@ -4,9 +4,9 @@
 mod support;
 
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use support::{Dirs, Server, PASSWORD, USER};
+use support::{stand_in_cli, Dirs, Server, PASSWORD, USER};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -22,22 +22,8 @@ fn database(dirs: &Dirs) -> PathBuf {
 /// assistant lines add up to `bytes`, then waits `linger` seconds before its result: a task still
 /// at work when its output stops fitting.
 fn wordy_cli(dirs: &Dirs, bytes: usize, linger: u64) -> PathBuf {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-cli/stream_simple.jsonl");
-    let script = format!(
-        r#"#!/usr/bin/env python3
-import base64, json, os, sys, time
-args = sys.argv[1:]
-if "--version" in args:
-    print("2.1.197 (Claude Code)")
-    sys.exit(0)
-sid = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--session-id", "--resume")), None)
-rows = [json.loads(l) for l in open({fixture:?}) if l.strip()]
-init, result = rows[0], rows[-1]
-assistant = next(r for r in rows if r["type"] == "assistant")
-for row in (init, assistant, result):
-    row["session_id"] = sid
-out = sys.stdout
-out.write(json.dumps(init) + "\n")
+    let body = format!(
+        r#"out.write(json.dumps(init) + "\n")
 written = 0
 while written < {bytes}:
     # Random text: stored lines are compressed, and this output must really take room.
@@ -47,15 +33,9 @@ while written < {bytes}:
     written += len(line)
 out.flush()
 time.sleep({linger})
-out.write(json.dumps(result) + "\n")
-"#,
-        fixture = fixture.display().to_string(),
+out.write(json.dumps(result) + "\n")"#
     );
-    let path = dirs.root.path().join("wordy-claude");
-    std::fs::write(&path, script).expect("write the stand-in CLI");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+    stand_in_cli(dirs, "wordy-claude", &body)
 }
 
 /// How long `request` took to answer, with its status.

@@ -15,6 +15,38 @@ pub fn fake_claude() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fake-claude/claude")
 }
 
+/// Writes an executable stand-in CLI named `name` into the test's folder: a Python script that
+/// answers `--version` like the pinned CLI and otherwise runs `body` with these ready: `sid` (the
+/// session id from its arguments), `init`, `assistant` and `result` (rows of the `stream_simple`
+/// fixture, so with the real CLI's shapes, carrying `sid`), `out` (its stdout), and the modules
+/// `base64`, `json`, `os`, `sys` and `time`.
+pub fn stand_in_cli(dirs: &Dirs, name: &str, body: &str) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-cli/stream_simple.jsonl");
+    let script = format!(
+        r#"#!/usr/bin/env python3
+import base64, json, os, sys, time
+args = sys.argv[1:]
+if "--version" in args:
+    print("2.1.197 (Claude Code)")
+    sys.exit(0)
+sid = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--session-id", "--resume")), None)
+rows = [json.loads(l) for l in open({fixture:?}) if l.strip()]
+init, result = rows[0], rows[-1]
+assistant = next(r for r in rows if r["type"] == "assistant")
+for row in (init, assistant, result):
+    row["session_id"] = sid
+out = sys.stdout
+{body}
+"#,
+        fixture = fixture.display().to_string(),
+    );
+    let path = dirs.root.path().join(name);
+    std::fs::write(&path, script).expect("write the stand-in CLI");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
 /// Folders that outlive a server restart: project, CLI home, data directory.
 pub struct Dirs {
     pub root: tempfile::TempDir,
