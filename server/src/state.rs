@@ -31,33 +31,57 @@ impl FromRef<AppState> for Arc<AuthService> {
 /// 30 s, so installing it while the server runs is noticed.
 pub struct CliProbe {
     bin: PathBuf,
-    last: Mutex<(Arc<CliStatus>, Instant)>,
+    last: Mutex<Probed>,
+}
+
+struct Probed {
+    status: Arc<CliStatus>,
+    /// When the CLI was probed (run with `--version`).
+    probed: Instant,
+    /// When a found CLI's file was last seen still there.
+    seen: Instant,
 }
 
 const RETRY_MISSING: Duration = Duration::from_secs(30);
 
+/// A found CLI's file is looked at again (one `stat`, on the blocking pool) at most this often:
+/// a monitor polling `/health` learns of a deleted CLI within it, and a flood of `/health` calls
+/// costs no thread hop each.
+const RECHECK_FOUND: Duration = Duration::from_secs(1);
+
 impl CliProbe {
     pub async fn new(bin: PathBuf) -> Self {
-        let status = probe(&bin).await;
-        Self { bin, last: Mutex::new((Arc::new(status), Instant::now())) }
+        let status = Arc::new(probe(&bin).await);
+        let now = Instant::now();
+        Self { bin, last: Mutex::new(Probed { status, probed: now, seen: now }) }
     }
 
-    /// `/health` asks on every call: the answer is shared, not rebuilt. A CLI found before is
-    /// looked at again (one `stat`) each time, so a deleted CLI is reported at once.
+    /// `/health` asks on every call: the answer is shared, not rebuilt.
     pub async fn status(&self) -> Arc<CliStatus> {
-        let known = self.last.lock().ok().map(|last| (last.0.clone(), !last.0.found && last.1.elapsed() > RETRY_MISSING));
-        if let Some((status, false)) = known {
-            let gone = match &status.path {
-                Some(path) if status.found => !tokio::fs::try_exists(path).await.unwrap_or(false),
-                _ => false,
-            };
-            if !gone {
-                return status;
+        let known = self.last.lock().ok().map(|last| {
+            let stale = if last.status.found { last.seen.elapsed() > RECHECK_FOUND } else { last.probed.elapsed() > RETRY_MISSING };
+            (last.status.clone(), stale)
+        });
+        match known {
+            Some((status, false)) => return status,
+            Some((status, true)) if status.found => {
+                let still_there = match &status.path {
+                    Some(path) => tokio::fs::try_exists(path).await.unwrap_or(false),
+                    None => true,
+                };
+                if still_there {
+                    if let Ok(mut last) = self.last.lock() {
+                        last.seen = Instant::now();
+                    }
+                    return status;
+                }
             }
+            _ => {}
         }
         let fresh = Arc::new(probe(&self.bin).await);
         if let Ok(mut last) = self.last.lock() {
-            *last = (fresh.clone(), Instant::now());
+            let now = Instant::now();
+            *last = Probed { status: fresh.clone(), probed: now, seen: now };
         }
         fresh
     }

@@ -102,9 +102,10 @@ struct Inner {
     /// about to). A session has an entry exactly while its worker lives. Bounded by the settings'
     /// `max_queued_*` at submit.
     queues: Mutex<HashMap<Uuid, VecDeque<Uuid>>>,
-    /// Held from the room check to the enqueue of a submit, so two submits cannot both take the
-    /// last place.
-    admission: tokio::sync::Mutex<()>,
+    /// Per session, the places in line held by submits whose task is being stored: counted by
+    /// the room check, so two submits cannot both take the last place, without holding a lock
+    /// while the store works (a burst of submits would otherwise pass one at a time).
+    admission: Mutex<HashMap<Uuid, usize>>,
     controls: Controls,
     /// Task ids, sent when a task reaches its outcome.
     finished: broadcast::Sender<Uuid>,
@@ -146,7 +147,7 @@ impl Runner {
                 settings,
                 sessions,
                 queues: Mutex::default(),
-                admission: tokio::sync::Mutex::default(),
+                admission: Mutex::default(),
                 controls: Controls::default(),
                 finished: broadcast::channel(1024).0,
                 activity: broadcast::channel(4096).0,
@@ -177,16 +178,13 @@ impl Runner {
             SessionRef::Existing(id) => (id, false),
         };
         let id = Uuid::new_v4();
-        let ahead = {
-            let _admission = self.inner.admission.lock().await;
-            self.inner.check_room(session_id)?;
-            let created_at = now_ms();
-            self.inner
-                .store
-                .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
-                .await?;
-            self.enqueue(session_id, id)
-        };
+        let place = self.inner.hold_place(session_id)?;
+        let created_at = now_ms();
+        self.inner
+            .store
+            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
+            .await?;
+        let ahead = place.take(|| self.enqueue(session_id, id));
         self.audit(caller, "task_submitted", session_id, id).await;
         let first_in_line = ahead == 0;
         let status = if first_in_line && self.inner.slots.available_permits() > 0 {
@@ -432,6 +430,43 @@ impl Runner {
     }
 }
 
+/// A place in line held by a submit; given back when dropped (the submit failed) or taken by
+/// its task.
+struct Place<'a> {
+    inner: &'a Inner,
+    session_id: Uuid,
+    taken: bool,
+}
+
+impl Place<'_> {
+    /// Puts the task in line (`enqueue`) and gives the place up in one step, so the room check
+    /// never counts the task twice or not at all.
+    fn take<T>(mut self, enqueue: impl FnOnce() -> T) -> T {
+        let mut held = self.inner.admission.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let queued = enqueue();
+        release(&mut held, self.session_id);
+        self.taken = true;
+        queued
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        if !self.taken {
+            release(&mut self.inner.admission.lock().unwrap_or_else(std::sync::PoisonError::into_inner), self.session_id);
+        }
+    }
+}
+
+fn release(held: &mut HashMap<Uuid, usize>, session_id: Uuid) {
+    if let Some(count) = held.get_mut(&session_id) {
+        *count -= 1;
+        if *count == 0 {
+            held.remove(&session_id);
+        }
+    }
+}
+
 /// Resolves when `task_id` has new output (or the channel lagged, which may hide it).
 async fn activity_of(activity: &mut broadcast::Receiver<Uuid>, task_id: Uuid) {
     loop {
@@ -494,18 +529,22 @@ impl Inner {
         output::spool_file(&self.settings.spool_dir, task_id, "in")
     }
 
-    /// Refuses a submit when its session, or the server, has as many unfinished tasks as allowed.
-    fn check_room(&self, session_id: Uuid) -> Result<(), QueueFull> {
+    /// Holds a place in line for a submit, or refuses it when its session, or the server, has as
+    /// many unfinished tasks as allowed (places held by other submits count).
+    fn hold_place(&self, session_id: Uuid) -> Result<Place<'_>, QueueFull> {
+        // Plain counters: a panic cannot leave them inconsistent, so poisoning is ignored.
+        let mut held = self.admission.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let queues = self.queues.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let in_session = queues.get(&session_id).map_or(0, VecDeque::len);
+        let in_session = queues.get(&session_id).map_or(0, VecDeque::len) + held.get(&session_id).copied().unwrap_or(0);
         if in_session >= self.settings.max_queued_per_session {
             return Err(QueueFull::Session(in_session));
         }
-        let total: usize = queues.values().map(VecDeque::len).sum();
+        let total = queues.values().map(VecDeque::len).sum::<usize>() + held.values().sum::<usize>();
         if total >= self.settings.max_queued_total {
             return Err(QueueFull::Total(total));
         }
-        Ok(())
+        *held.entry(session_id).or_default() += 1;
+        Ok(Place { inner: self, session_id, taken: false })
     }
 
     /// The task as stored; read on the blocking pool.
