@@ -3,6 +3,7 @@
 use super::approvals::Approvals;
 use super::browser;
 use super::conversation::{total_cost, Entry};
+use super::follow;
 use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
@@ -58,6 +59,8 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 .map_or(entries.len(), |i| i + 1)
         })
     });
+    let conversation = NodeRef::<leptos::html::Main>::new();
+    follow::follow(conversation, state.pinned);
     let leave = move |everywhere: bool| {
         spawn_local(async move {
             let _ = if everywhere { sign_out_everywhere().await } else { sign_out().await };
@@ -104,7 +107,13 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     </div>
                 </div>
             </Show>
-            <main class="conversation" aria-live="polite" on:click=copy_code>
+            <main
+                class="conversation"
+                aria-live="polite"
+                node_ref=conversation
+                on:click=copy_code
+                on:scroll=move |_| follow::on_scroll(conversation, state.pinned)
+            >
                 <Show when=move || state.loading.get()>
                     <p class="loading">"Loading…"</p>
                 </Show>
@@ -124,6 +133,11 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     <p class="notice" role="alert">{move || state.notice.get()}</p>
                 </Show>
             </main>
+            <Show when=move || !state.pinned.get()>
+                <button type="button" class="jump-latest" on:click=move |_| follow::jump_to_latest(conversation, state.pinned)>
+                    "Jump to latest"
+                </button>
+            </Show>
             <Composer state=state />
         </div>
     }

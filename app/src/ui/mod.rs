@@ -5,6 +5,7 @@ mod backoff;
 mod browser;
 mod chat;
 pub mod conversation;
+mod follow;
 mod format;
 mod live;
 mod markdown;

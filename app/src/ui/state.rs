@@ -47,6 +47,8 @@ pub struct ChatState {
     nudge: StoredValue<Nudge>,
     /// The task being followed; a new follow replaces the old one.
     watching: RwSignal<Option<Uuid>>,
+    /// The conversation is kept at its newest content (see `follow`).
+    pub pinned: RwSignal<bool>,
     generation: StoredValue<u64>,
 }
 
@@ -69,6 +71,7 @@ impl ChatState {
             seen: StoredValue::new(HashSet::new()),
             nudge,
             watching: RwSignal::new(None),
+            pinned: RwSignal::new(true),
             generation: StoredValue::new(0),
         }
     }
@@ -98,6 +101,7 @@ impl ChatState {
     /// Shows a session (or a blank new one) and follows its unfinished task, if any.
     pub fn open(self, session: Option<Uuid>) {
         self.stop_following();
+        self.pinned.set(true);
         self.session.set(session);
         self.notice.set(None);
         browser::remember_session(session);
@@ -137,6 +141,8 @@ impl ChatState {
         let (placeholder, sent_at) = (Uuid::nil(), browser::now_ms());
         let behind = self.watching.get_untracked().is_some();
         self.notice.set(None);
+        // The user acted: show them what follows.
+        self.pinned.set(true);
         self.entries.update(|entries| {
             entries.push(Entry::User { text: message.clone() });
             entries.push(Entry::Working { task_id: placeholder, since_ms: sent_at, queued: behind, ahead: None });
