@@ -10,6 +10,7 @@ test.describe("watching a task", () => {
     const message = unique("#TOOL=3 run a tool");
     await send(page, message, isMobile);
     const working = page.locator(".msg.working");
+    await expect(working.locator(".step.started")).toHaveText("Started · Opus 4.8 (1M context)");
     await expect(working.locator(".step.text")).toHaveText("Let me run something.");
     await expect(working.locator(".step.tool.running")).toHaveText("Bash: sleep 3");
     await snap(page, testInfo, "timeline-running");
@@ -17,7 +18,8 @@ test.describe("watching a task", () => {
     await expect(answer).toBeVisible();
     await expect(working).toHaveCount(0);
     const fold = answer.locator("details.steps > summary");
-    await expect(fold).toHaveText(/steps · 1 tool call$/);
+    // Started, the text, the call (its result shows inside it), the closing text.
+    await expect(fold).toHaveText("4 steps · 1 tool call");
     await fold.click();
     await answer.locator(".step.tool summary", { hasText: "Bash: sleep 3" }).click();
     await expect(answer.locator(".tool-output")).toBeVisible();

@@ -14,7 +14,10 @@ pub enum TimelineItem {
     Tool { id: String, name: String, summary: String },
     ToolResult { tool_use_id: String, text: String, is_error: bool },
     Retry { attempt: u64, max_retries: u64, error: String },
-    Subagent { description: String, status: String },
+    /// Something the CLI runs beside the conversation (a `task_*` notice): a subagent, or a
+    /// command left running in the background. A notice of its end does not say which: the
+    /// start with the same `task_id` does (see [`background_text`]).
+    BackgroundTask { task_id: String, of: TaskKind, description: String, status: String },
     /// The server kept the head and the tail of an enormous output: this many lines between
     /// them were not kept.
     Truncated { lines: u64, bytes: u64 },
@@ -65,8 +68,15 @@ pub fn items(line: &Value) -> Vec<TimelineItem> {
             remember: line.get("remember").and_then(Value::as_str) == Some("session"),
             message: line.get("message").and_then(Value::as_str).map(str::to_owned),
         }],
-        ("system", "task_started") => vec![TimelineItem::Subagent { description: text(line, "description"), status: "started".into() }],
-        ("system", "task_notification") => vec![TimelineItem::Subagent {
+        ("system", "task_started") => vec![TimelineItem::BackgroundTask {
+            task_id: text(line, "task_id"),
+            of: TaskKind::of(line),
+            description: text(line, "description"),
+            status: "started".into(),
+        }],
+        ("system", "task_notification") => vec![TimelineItem::BackgroundTask {
+            task_id: text(line, "task_id"),
+            of: TaskKind::Unknown,
             description: text(line, "summary"),
             status: line.get("status").and_then(Value::as_str).unwrap_or("done").to_owned(),
         }],
@@ -195,6 +205,92 @@ pub struct Progress {
     pub last_activity_at: Option<i64>,
 }
 
+/// What a background task is, from its `task_started` notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A subagent (the Task/Agent tool).
+    Agent,
+    /// A shell command left running (Bash with `run_in_background`).
+    Command,
+    Unknown,
+}
+
+impl TaskKind {
+    fn of(line: &Value) -> Self {
+        match line.get("task_type").and_then(Value::as_str) {
+            Some("local_agent" | "remote_agent") => Self::Agent,
+            Some("local_bash") => Self::Command,
+            _ if line.get("subagent_type").is_some() => Self::Agent,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// A background task's line, e.g. "Subagent started: Review the parser" or "Background command
+/// completed: Run the dev server". A notice of its end takes its kind from the start among
+/// `steps`.
+pub fn background_text(step: &TimelineItem, steps: &[TimelineItem]) -> String {
+    let TimelineItem::BackgroundTask { task_id, of, description, status } = step else { return String::new() };
+    let kind = match of {
+        TaskKind::Unknown => steps
+            .iter()
+            .find_map(|s| match s {
+                TimelineItem::BackgroundTask { task_id: id, of, .. } if id == task_id && !task_id.is_empty() && *of != TaskKind::Unknown => Some(*of),
+                _ => None,
+            })
+            .unwrap_or(TaskKind::Unknown),
+        known => *known,
+    };
+    let what = match kind {
+        TaskKind::Agent => "Subagent",
+        TaskKind::Command => "Background command",
+        TaskKind::Unknown => "Background task",
+    };
+    format!("{what} {status}: {description}")
+}
+
+/// A model as people name it: `claude-opus-4-8[1m]` is "Opus 4.8 (1M context)",
+/// `claude-sonnet-4-5-20250929` "Sonnet 4.5", `claude-3-5-haiku-20241022` "Haiku 3.5". An id of
+/// another shape is shown as it is.
+pub fn model_name(id: &str) -> String {
+    let (base, context) = match id.split_once('[') {
+        Some((base, rest)) => (base, rest.strip_suffix(']').map(|c| c.to_uppercase())),
+        None => (id, None),
+    };
+    let Some(rest) = base.strip_prefix("claude-") else { return id.to_owned() };
+    let mut family = None;
+    let mut version = Vec::new();
+    for part in rest.split('-') {
+        match part {
+            "opus" | "sonnet" | "haiku" => family = Some(part),
+            // A release date (20250929) ends the name.
+            digits if digits.len() >= 8 && digits.bytes().all(|b| b.is_ascii_digit()) => break,
+            digits if !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()) => version.push(digits),
+            _ => return id.to_owned(),
+        }
+    }
+    let Some(family) = family else { return id.to_owned() };
+    let mut name = format!("{}{}", family[..1].to_uppercase(), &family[1..]);
+    if !version.is_empty() {
+        name = format!("{name} {}", version.join("."));
+    }
+    match context {
+        Some(context) => format!("{name} ({context} context)"),
+        None => name,
+    }
+}
+
+/// How many of `steps` a timeline shows: a tool's result is shown inside its call, not apart.
+pub fn shown_steps(steps: &[TimelineItem]) -> usize {
+    steps.iter().filter(|s| !matches!(s, TimelineItem::ToolResult { .. })).count()
+}
+
+/// `1 step`, `2 steps`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Progress {
     pub fn observe(&mut self, item: &TimelineItem, at_ms: i64) {
         let activity = match item {
@@ -208,7 +304,7 @@ impl Progress {
             TimelineItem::ToolResult { is_error: true, .. } => "A tool call failed".to_owned(),
             TimelineItem::ToolResult { .. } => "Tool finished".to_owned(),
             TimelineItem::Retry { attempt, max_retries, error } => format!("Retrying the API ({attempt}/{max_retries}): {error}"),
-            TimelineItem::Subagent { description, status } => format!("Subagent {status}: {description}"),
+            TimelineItem::BackgroundTask { .. } => background_text(item, &[]),
             TimelineItem::Truncated { .. } => truncated_text(item),
             TimelineItem::Asked { summary, .. } => format!("Waiting for you: {summary}"),
             TimelineItem::Decided { .. } => decided_text(item),
@@ -222,6 +318,46 @@ impl Progress {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_command_left_running_is_not_called_a_subagent() {
+        let notice = |v: Value| items(&v).remove(0);
+        let command = notice(json!({"type": "system", "subtype": "task_started", "task_id": "b7", "task_type": "local_bash", "description": "Run the dev server"}));
+        let ended = notice(json!({"type": "system", "subtype": "task_notification", "task_id": "b7", "status": "completed", "summary": "Run the dev server"}));
+        let steps = [command.clone(), ended.clone()];
+        assert_eq!(background_text(&command, &steps), "Background command started: Run the dev server");
+        assert_eq!(background_text(&ended, &steps), "Background command completed: Run the dev server", "its end takes the start's kind");
+        assert_eq!(background_text(&ended, &[]), "Background task completed: Run the dev server", "alone, it does not guess");
+        // The real subagent run in the fixtures: its start names the agent type.
+        let fixture = include_str!("../../../server/tests/fixtures/claude-cli/stream_subagent.jsonl");
+        let steps: Vec<TimelineItem> = fixture.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).flat_map(|l| items(&l)).collect();
+        let texts: Vec<String> = steps.iter().filter(|s| matches!(s, TimelineItem::BackgroundTask { .. })).map(|s| background_text(s, &steps)).collect();
+        assert_eq!(texts, ["Subagent started: Fake sub task", "Subagent completed: Fake sub task"]);
+    }
+
+    #[test]
+    fn models_are_named_as_people_name_them() {
+        assert_eq!(model_name("claude-opus-4-8[1m]"), "Opus 4.8 (1M context)");
+        assert_eq!(model_name("claude-sonnet-4-5-20250929"), "Sonnet 4.5");
+        assert_eq!(model_name("claude-3-5-haiku-20241022"), "Haiku 3.5");
+        assert_eq!(model_name("claude-opus-4-1"), "Opus 4.1");
+        assert_eq!(model_name("claude-fable-9"), "claude-fable-9", "an unknown shape is left as it is");
+        assert_eq!(model_name("gpt-x"), "gpt-x");
+        assert_eq!(model_name(""), "");
+    }
+
+    #[test]
+    fn a_summary_counts_what_the_timeline_shows() {
+        let steps = [
+            TimelineItem::Text { text: "Let me look.".into() },
+            TimelineItem::Tool { id: "t1".into(), name: "Bash".into(), summary: "Bash: ls".into() },
+            TimelineItem::ToolResult { tool_use_id: "t1".into(), text: "a b".into(), is_error: false },
+        ];
+        assert_eq!(shown_steps(&steps), 2, "the result is shown inside its call");
+        assert_eq!(plural(1, "step", "steps"), "1 step");
+        assert_eq!(plural(2, "step", "steps"), "2 steps");
+        assert_eq!(plural(0, "tool call", "tool calls"), "0 tool calls");
+    }
 
     #[test]
     fn assistant_blocks_become_text_and_tool_steps() {
@@ -248,8 +384,13 @@ mod tests {
     fn subagent_lines_are_summarized_not_repeated() {
         let inner = json!({"type": "assistant", "parent_tool_use_id": "t9", "message": {"content": [{"type": "text", "text": "inner"}]}});
         assert!(items(&inner).is_empty());
-        let started = json!({"type": "system", "subtype": "task_started", "description": "Fake sub task"});
-        assert_eq!(items(&started), [TimelineItem::Subagent { description: "Fake sub task".into(), status: "started".into() }]);
+        let started = json!({"type": "system", "subtype": "task_started", "task_id": "a1", "task_type": "local_agent", "description": "Fake sub task"});
+        let started = items(&started);
+        assert_eq!(
+            started,
+            [TimelineItem::BackgroundTask { task_id: "a1".into(), of: TaskKind::Agent, description: "Fake sub task".into(), status: "started".into() }]
+        );
+        assert_eq!(background_text(&started[0], &[]), "Subagent started: Fake sub task");
         assert!(items(&json!({"type": "result", "subtype": "success"})).is_empty());
         assert_eq!(summarize_tool("Edit", &json!({"file_path": "src/main.rs"})), "Edit src/main.rs");
         assert_eq!(truncate_chars("ééé", 2), "éé…");

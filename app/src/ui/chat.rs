@@ -8,7 +8,7 @@ use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
-use crate::api::timeline::{decided_text, truncate_chars, truncated_text, TimelineItem};
+use crate::api::timeline::{background_text, decided_text, model_name, plural, shown_steps, truncate_chars, truncated_text, TimelineItem};
 use crate::api::{sign_out, sign_out_everywhere, Me};
 use uuid::Uuid;
 use leptos::prelude::*;
@@ -147,7 +147,7 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
     let folded = move |task: Option<Uuid>| {
         let steps = task.and_then(|id| state.folded.with(|f| f.get(&id).cloned()))?;
         let tools = steps.iter().filter(|s| matches!(s, TimelineItem::Tool { .. })).count();
-        let summary = format!("{} steps · {tools} tool call{}", steps.len(), if tools == 1 { "" } else { "s" });
+        let summary = format!("{} · {}", plural(shown_steps(&steps), "step", "steps"), plural(tools, "tool call", "tool calls"));
         Some(view! {
             <details class="steps">
                 <summary>{summary}</summary>
@@ -160,7 +160,7 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
         Entry::Assistant { text, tools, cost_usd, turns, task_id } => {
             let html = markdown::to_html(&text);
             let meta = match (cost_usd, turns) {
-                (Some(cost), Some(turns)) => Some(format!("{} · {turns} turn{}", usd(cost), if turns == 1 { "" } else { "s" })),
+                (Some(cost), Some(turns)) => Some(format!("{} · {}", usd(cost), plural(turns as usize, "turn", "turns"))),
                 (Some(cost), None) => Some(usd(cost)),
                 _ => None,
             };
@@ -247,7 +247,7 @@ fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                     .iter()
                     .filter_map(|step| {
                         let line = match step {
-                            TimelineItem::Started { model } => view! { <li class="step started">{format!("Started · {model}")}</li> }.into_any(),
+                            TimelineItem::Started { model } => view! { <li class="step started">{format!("Started · {}", model_name(model))}</li> }.into_any(),
                             TimelineItem::Text { text } => view! { <li class="step text">{truncate_chars(text, 280)}</li> }.into_any(),
                             TimelineItem::Thinking => view! { <li class="step thinking">"Thinking…"</li> }.into_any(),
                             TimelineItem::Tool { id, summary, .. } => match result_of(id) {
@@ -266,8 +266,8 @@ fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                             TimelineItem::Retry { attempt, max_retries, error } => {
                                 view! { <li class="step retry">{format!("Retrying the API ({attempt}/{max_retries}): {error}")}</li> }.into_any()
                             }
-                            TimelineItem::Subagent { description, status } => {
-                                view! { <li class="step subagent">{format!("Subagent {status}: {description}")}</li> }.into_any()
+                            TimelineItem::BackgroundTask { .. } => {
+                                view! { <li class="step subagent">{background_text(step, &steps)}</li> }.into_any()
                             }
                             TimelineItem::Truncated { .. } => {
                                 view! { <li class="step truncated">{format!("… {}", truncated_text(step))}</li> }.into_any()
