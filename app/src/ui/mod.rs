@@ -19,6 +19,37 @@ use crate::api::{whoami, Me};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+/// While the machine cannot be reached, asks again on the polling schedule (0.5 s, backing off
+/// to 5 s) until it answers: the notice clears by itself, without a tap on Retry.
+fn watch_reachability(offline: RwSignal<bool>, me: RwSignal<Option<Option<Me>>>) {
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        if !offline.get() {
+            return;
+        }
+        // One watcher at a time: a newer one replaces any still sleeping.
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            let mut wait = backoff::FIRST;
+            while offline.get_untracked() && generation.get_value() == mine {
+                browser::sleep(wait).await;
+                if !offline.get_untracked() || generation.get_value() != mine {
+                    return;
+                }
+                if let Ok(user) = whoami().await {
+                    offline.set(false);
+                    if me.get_untracked().is_none() {
+                        me.set(Some(user));
+                    }
+                    return;
+                }
+                wait = backoff::next(wait);
+            }
+        });
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     // None while asking the server; Some(None) means "show the sign-in screen".
@@ -36,6 +67,7 @@ pub fn App() -> impl IntoView {
         })
     };
     check();
+    watch_reachability(offline, me);
     browser::register_service_worker();
     view! {
         <Show when=move || offline.get()>

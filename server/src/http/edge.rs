@@ -172,7 +172,8 @@ fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    // Trunk writes its 64-bit hash without leading zeros: 16 hex digits, sometimes fewer.
+    stem.rsplit_once('-').is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The Content Security Policy: only this app, plus the one inline module script Trunk writes
@@ -244,6 +245,7 @@ mod tests {
     fn only_content_hashed_assets_are_cached_for_good() {
         assert!(is_content_hashed("/frontend-5cd88a6816c6ae29_bg.wasm"));
         assert!(is_content_hashed("/main-84a9696568f743a1.css"));
+        assert!(is_content_hashed("/frontend-a9e395d6b7c659e_bg.wasm"), "a hash whose leading zero Trunk dropped");
         assert!(!is_content_hashed("/"));
         assert!(!is_content_hashed("/sw.js"));
         assert!(!is_content_hashed("/icons/icon-192.png"));
