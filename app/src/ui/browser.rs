@@ -69,6 +69,29 @@ pub fn copy_text(text: &str) {
     }
 }
 
+/// Adds a step to the browser's history at the same address (for something Back should close).
+/// Whether it was added.
+pub fn push_history_step() -> bool {
+    #[cfg(feature = "csr")]
+    {
+        web_sys::window()
+            .and_then(|w| w.history().ok())
+            .is_some_and(|history| history.push_state(&wasm_bindgen::JsValue::NULL, "").is_ok())
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        false
+    }
+}
+
+/// Takes back the step [`push_history_step`] added.
+pub fn history_back() {
+    #[cfg(feature = "csr")]
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.back();
+    }
+}
+
 pub async fn sleep(duration: std::time::Duration) {
     #[cfg(feature = "csr")]
     gloo_timers::future::sleep(duration).await;

@@ -3,6 +3,7 @@
 use super::approvals::Approvals;
 use super::browser;
 use super::conversation::{total_cost, Entry};
+use super::drawer::Drawer;
 use super::follow;
 use super::format::{elapsed, usd};
 use super::markdown;
@@ -18,7 +19,7 @@ use leptos::task::spawn_local;
 pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Callback<()>) -> impl IntoView {
     let state = ChatState::new(offline);
     let now = RwSignal::new(browser::now_ms());
-    let drawer_open = RwSignal::new(false);
+    let drawer = Drawer::new(state);
     state.refresh_sessions();
     state.open(browser::initial_session());
     if let Ok(tick) = set_interval_with_handle(move || now.set(browser::now_ms()), std::time::Duration::from_secs(1)) {
@@ -76,8 +77,8 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     type="button"
                     class="icon"
                     aria-label="Sessions"
-                    aria-expanded=move || drawer_open.get().to_string()
-                    on:click=move |_| drawer_open.update(|open| *open = !*open)
+                    aria-expanded=move || drawer.open.get().to_string()
+                    on:click=move |_| drawer.toggle()
                 >
                     <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
                         <path d="M4 7h16M4 12h16M4 17h16" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
@@ -93,9 +94,9 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     </svg>
                 </button>
             </header>
-            <Show when=move || drawer_open.get()>
+            <Show when=move || drawer.open.get()>
                 <div class="drawer">
-                    <SessionList state=state now=now on_chosen=move |()| drawer_open.set(false) />
+                    <SessionList state=state now=now on_chosen=move |()| drawer.close() />
                     <label class="notify">
                         <input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify />
                         "Notify me when a task ends or waits for me"

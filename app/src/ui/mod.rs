@@ -5,6 +5,7 @@ mod backoff;
 mod browser;
 mod chat;
 pub mod conversation;
+mod drawer;
 mod follow;
 mod format;
 mod live;

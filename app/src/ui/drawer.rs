@@ -1,0 +1,63 @@
+//! The sessions drawer. An open drawer is a step in the browser's history, so Back (a phone's
+//! back gesture) closes it instead of leaving the app; Escape closes it too, and so do the
+//! header's button and choosing a session. Opening it refreshes the session list.
+
+use super::browser;
+use super::state::ChatState;
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct Drawer {
+    pub open: RwSignal<bool>,
+    /// Whether opening it added a history step that closing must take back.
+    stepped: StoredValue<bool>,
+}
+
+impl Drawer {
+    pub fn new(state: ChatState) -> Self {
+        let drawer = Self { open: RwSignal::new(false), stepped: StoredValue::new(false) };
+        // Back (or the history step taken back by `close`).
+        let back = window_event_listener(leptos::ev::popstate, move |_| {
+            drawer.stepped.set_value(false);
+            drawer.open.set(false);
+        });
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                drawer.close();
+            }
+        });
+        on_cleanup(move || {
+            back.remove();
+            escape.remove();
+        });
+        // Opened: the list as it is now.
+        Effect::new(move |was_open: Option<bool>| {
+            let open = drawer.open.get();
+            if open && was_open == Some(false) {
+                state.refresh_sessions();
+            }
+            open
+        });
+        drawer
+    }
+
+    pub fn toggle(self) {
+        if self.open.get_untracked() { self.close() } else { self.show() }
+    }
+
+    fn show(self) {
+        self.stepped.set_value(browser::push_history_step());
+        self.open.set(true);
+    }
+
+    pub fn close(self) {
+        if !self.open.get_untracked() {
+            return;
+        }
+        self.open.set(false);
+        if self.stepped.get_value() {
+            self.stepped.set_value(false);
+            browser::history_back();
+        }
+    }
+}
