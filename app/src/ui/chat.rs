@@ -157,7 +157,11 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
         })
     };
     match entry {
-        Entry::User { text } => view! { <article class="msg user"><p>{text}</p></article> }.into_any(),
+        // The user's own words read like the replies: Markdown, rendered as safely.
+        Entry::User { text } => {
+            let html = markdown::typed_to_html(&text);
+            view! { <article class="msg user"><div class="markdown" inner_html=html></div></article> }.into_any()
+        }
         Entry::Assistant { text, tools, cost_usd, turns, task_id } => {
             let html = markdown::to_html(&text);
             let meta = match (cost_usd, turns) {
@@ -299,7 +303,8 @@ fn copy_code(ev: leptos::ev::MouseEvent) {
         if !button.class_list().contains("copy") {
             return;
         }
-        if let Some(code) = button.next_element_sibling().and_then(|pre| pre.text_content()) {
+        let pre = button.closest(".code").ok().flatten().and_then(|block| block.query_selector("pre").ok().flatten());
+        if let Some(code) = pre.and_then(|pre| pre.text_content()) {
             browser::copy_text(&code);
             button.set_text_content(Some("Copied"));
         }

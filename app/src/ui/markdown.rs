@@ -5,8 +5,19 @@
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 pub fn to_html(markdown: &str) -> String {
+    render(markdown, false)
+}
+
+/// A message the user typed: as [`to_html`], and each line they broke stays broken (as in a chat,
+/// or a GitHub comment), where Markdown would join it to the next.
+pub fn typed_to_html(markdown: &str) -> String {
+    render(markdown, true)
+}
+
+fn render(markdown: &str, keep_line_breaks: bool) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(markdown, options).flat_map(|event| match event {
+        Event::SoftBreak if keep_line_breaks => vec![Event::HardBreak],
         // Raw HTML from the model becomes visible text.
         Event::Html(html) | Event::InlineHtml(html) => vec![Event::Text(html)],
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
@@ -25,8 +36,10 @@ pub fn to_html(markdown: &str) -> String {
                 _ => String::new(),
             };
             vec![
+                // A bar above the code, so the button never covers a line of it.
                 Event::Html(CowStr::from(format!(
-                    "<div class=\"code\"><button type=\"button\" class=\"copy\" data-lang=\"{language}\">Copy</button>"
+                    "<div class=\"code\"><div class=\"code-bar\"><span class=\"lang\">{language}</span>\
+                     <button type=\"button\" class=\"copy\" data-lang=\"{language}\">Copy</button></div>"
                 ))),
                 Event::Start(Tag::CodeBlock(kind)),
             ]
@@ -59,6 +72,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_code_block_is_labelled_with_its_language_above_its_code() {
+        let html = to_html("```rust\nfn main() {}\n```");
+        let bar = html.find("<span class=\"lang\">rust</span>").expect("the language label");
+        let copy = html.find("class=\"copy\"").expect("the copy button");
+        let code = html.find("<pre>").expect("the code");
+        assert!(bar < copy && copy < code, "label and button sit in a bar before the code: {html}");
+        assert!(to_html("```\nplain\n```").contains("<span class=\"lang\"></span>"), "no language, no label text");
+    }
+
+    #[test]
+    fn a_typed_message_keeps_its_line_breaks() {
+        assert!(typed_to_html("first line\nsecond line").contains("first line<br />\nsecond line"));
+        assert!(!to_html("first line\nsecond line").contains("<br"), "a reply is Markdown as written");
+    }
+
+    #[test]
     fn html_in_model_output_is_shown_not_executed() {
         let html = to_html("hi <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n<div onclick=x>block</div>");
         assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<div onclick"), "{html}");
@@ -79,7 +108,7 @@ mod tests {
     #[test]
     fn code_blocks_lists_and_tables_render() {
         let html = to_html("```rust\nfn main() {}\n```\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
-        assert!(html.contains("<button type=\"button\" class=\"copy\" data-lang=\"rust\">Copy</button>\n<pre><code class=\"language-rust\">fn main() {}"), "{html}");
+        assert!(html.contains("<button type=\"button\" class=\"copy\" data-lang=\"rust\">Copy</button></div>\n<pre><code class=\"language-rust\">fn main() {}"), "{html}");
         assert!(html.contains("<li>one</li>"));
         assert!(html.contains("<table>") && html.contains("<td>2</td>"));
     }
