@@ -187,14 +187,8 @@ async fn queued_tasks_survive_a_restart_and_run_in_order() {
 async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     let dirs = Dirs::new();
     let first = Server::start(&dirs);
-    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_claude-remote"))
-        .current_dir(dirs.root.path())
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .arg("--data-dir")
-        .arg(dirs.data())
-        .arg("--project")
-        .arg(dirs.project())
-        .env("AUTH_PASSWORD", support::PASSWORD)
+    let mut second = dirs
+        .server_command("0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -225,14 +219,8 @@ async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
 async fn a_server_whose_stdout_is_gone_serves_and_stops_cleanly() {
     let dirs = Dirs::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_claude-remote"))
-        .current_dir(dirs.root.path())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .arg("--data-dir")
-        .arg(dirs.data())
-        .arg("--project")
-        .arg(dirs.project())
-        .env("AUTH_PASSWORD", support::PASSWORD)
+    let mut server = dirs
+        .server_command(&port.to_string())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

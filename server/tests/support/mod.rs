@@ -53,6 +53,21 @@ pub struct Dirs {
 }
 
 impl Dirs {
+    /// The server binary on 127.0.0.1:`port` with these folders and the test password, started
+    /// in the test's own folder (nothing of the repository around it).
+    pub fn server_command(&self, port: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_claude-remote"));
+        command
+            .current_dir(self.root.path())
+            .args(["--host", "127.0.0.1", "--port", port])
+            .arg("--data-dir")
+            .arg(self.data())
+            .arg("--project")
+            .arg(self.project())
+            .env("AUTH_PASSWORD", PASSWORD);
+        command
+    }
+
     pub fn new() -> Self {
         let root = tempfile::tempdir().expect("tempdir");
         for sub in ["project", "claude-home", "data"] {
@@ -152,7 +167,7 @@ impl Server {
     /// As [`Server::launch`], with the process's open-file limit (soft and hard) set to
     /// `nofile` before it starts, as a small container or a `ulimit -n` would.
     pub fn launch_with_file_limit(dirs: &Dirs, claude_bin: &Path, extra_args: &[&str], env: &[(&str, String)], nofile: Option<u64>) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_claude-remote"));
+        let mut command = dirs.server_command("0");
         if let Some(limit) = nofile {
             use std::os::unix::process::CommandExt;
             let set = move || nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, limit, limit).map_err(std::io::Error::from);
@@ -161,19 +176,13 @@ impl Server {
             unsafe { command.pre_exec(set) };
         }
         let mut child = command
-            .current_dir(dirs.root.path())
-            .args(["--host", "127.0.0.1", "--port", "0", "--stop-grace-secs", "1"])
-            .arg("--project")
-            .arg(dirs.project())
-            .arg("--data-dir")
-            .arg(dirs.data())
+            .args(["--stop-grace-secs", "1"])
             .arg("--claude-bin")
             .arg(claude_bin)
             .arg("--claude-config-dir")
             .arg(dirs.claude_home())
             .args(extra_args)
             .env("AUTH_USERNAME", USER)
-            .env("AUTH_PASSWORD", PASSWORD)
             .env_remove("AUTH_PASSWORD_HASH")
             .env_remove("PORT")
             .env_remove("HOST")
