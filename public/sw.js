@@ -112,7 +112,7 @@ self.addEventListener("notificationclick", (event) => {
         if (sessionId) focused.postMessage({ type: "open-session", session_id: sessionId });
         return;
       }
-      const target = sessionId ? `/?session=${encodeURIComponent(sessionId)}` : "/";
+      const target = sessionId ? `/s/${encodeURIComponent(sessionId)}` : "/";
       await self.clients.openWindow(target);
     })(),
   );

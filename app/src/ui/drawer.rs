@@ -1,21 +1,30 @@
 //! The sessions drawer. An open drawer is a step in the browser's history, so Back (a phone's
-//! back gesture) closes it instead of leaving the app; Escape closes it too, and so do the
-//! header's button and choosing a session. Opening it refreshes the session list.
+//! back gesture) closes it instead of leaving the app; Escape, a tap beside it, the header's
+//! button and choosing a session close it too. Opening it refreshes the session list. On a wide
+//! screen it is a sidebar that is always there.
 
+use super::address::{self, Step};
 use super::browser;
 use super::state::ChatState;
 use leptos::prelude::*;
 
+/// From this width the sessions are a permanent sidebar (as in style/main.css).
+const SIDEBAR_FROM: &str = "(min-width: 62.5rem)";
+
 #[derive(Clone, Copy)]
 pub struct Drawer {
     pub open: RwSignal<bool>,
+    /// A wide screen (a desktop): the list is a sidebar, always there.
+    pub wide: RwSignal<bool>,
     /// Whether opening it added a history step that closing must take back.
     stepped: StoredValue<bool>,
 }
 
 impl Drawer {
     pub fn new(state: ChatState) -> Self {
-        let drawer = Self { open: RwSignal::new(false), stepped: StoredValue::new(false) };
+        let wide = RwSignal::new(false);
+        wide.set(browser::watch_media(SIDEBAR_FROM, move |matches| wide.set(matches)));
+        let drawer = Self { open: RwSignal::new(false), wide, stepped: StoredValue::new(false) };
         // Back (or the history step taken back by `close`).
         let back = window_event_listener(leptos::ev::popstate, move |_| {
             drawer.stepped.set_value(false);
@@ -41,6 +50,11 @@ impl Drawer {
         drawer
     }
 
+    /// Whether the list shows: opened, or always on a wide screen.
+    pub fn shown(self) -> bool {
+        self.open.get() || self.wide.get()
+    }
+
     pub fn toggle(self) {
         if self.open.get_untracked() { self.close() } else { self.show() }
     }
@@ -48,6 +62,16 @@ impl Drawer {
     fn show(self) {
         self.stepped.set_value(browser::push_history_step());
         self.open.set(true);
+    }
+
+    /// A session chosen in the drawer: the drawer's history step becomes the session's (Back
+    /// then returns to the session before), and the drawer closes.
+    pub fn choose(self, state: ChatState, session: Option<uuid::Uuid>) {
+        let step = if self.open.get_untracked() && self.stepped.get_value() { Step::Replace } else { Step::Push };
+        self.stepped.set_value(false);
+        self.open.set(false);
+        address::show(session, step);
+        state.show(session);
     }
 
     pub fn close(self) {

@@ -1,5 +1,6 @@
 //! The components: a sign-in screen, then the chat with its session switcher.
 
+mod address;
 mod approvals;
 mod backoff;
 mod browser;
@@ -11,10 +12,12 @@ mod format;
 mod live;
 mod markdown;
 mod nudge;
+mod outbox;
 mod request;
 mod sessions;
 mod sign_in;
 mod state;
+mod steps;
 
 use crate::api::{whoami, Me};
 use leptos::prelude::*;

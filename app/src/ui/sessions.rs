@@ -6,11 +6,8 @@ use super::state::ChatState;
 use leptos::prelude::*;
 
 #[component]
-pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen: Callback<()>) -> impl IntoView {
-    let choose = move |session| {
-        state.open(session);
-        on_chosen.run(());
-    };
+pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen: Callback<Option<uuid::Uuid>>) -> impl IntoView {
+    let choose = move |session| on_chosen.run(session);
     view! {
         <nav class="sessions" aria-label="Sessions">
             <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button>

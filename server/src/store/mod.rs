@@ -183,6 +183,10 @@ fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
         }
     }
+    // On an added column: after it exists. One task per message a client sent (see insert_task).
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_client_message ON tasks (client_message_id) WHERE client_message_id IS NOT NULL;",
+    )?;
     move_task_events(conn)
 }
 
@@ -208,6 +212,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("auth_sessions", "binding", "BLOB"),
     ("audit", "count", "INTEGER NOT NULL DEFAULT 1"),
     ("audit", "last_at", "INTEGER"),
+    ("tasks", "client_message_id", "TEXT"),
+    ("tasks", "summary", "TEXT"),
 ];
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, StoreError> {
