@@ -90,6 +90,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     });
     let conversation = NodeRef::<leptos::html::Main>::new();
     follow::follow(conversation, state.pinned);
+    super::highlight::watch(conversation);
     let leave = move |everywhere: bool| {
         spawn_local(async move {
             let _ = if everywhere { sign_out_everywhere().await } else { sign_out().await };

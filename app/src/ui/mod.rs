@@ -9,6 +9,7 @@ pub mod conversation;
 mod drawer;
 mod follow;
 mod format;
+mod highlight;
 mod live;
 mod markdown;
 mod nudge;
