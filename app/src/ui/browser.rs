@@ -15,6 +15,19 @@ pub fn now_ms() -> i64 {
     }
 }
 
+/// How far the user's clock is ahead of UTC now, in minutes (UTC+2 is 120): what "today" and
+/// "yesterday" mean to them.
+pub fn utc_offset_minutes() -> i32 {
+    #[cfg(feature = "csr")]
+    {
+        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        0
+    }
+}
+
 /// The session to reopen: `?session=` (a notification's link), else the last one used.
 pub fn initial_session() -> Option<uuid::Uuid> {
     #[cfg(feature = "csr")]

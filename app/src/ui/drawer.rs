@@ -1,10 +1,15 @@
 //! The sessions drawer. An open drawer is a step in the browser's history, so Back (a phone's
 //! back gesture) closes it instead of leaving the app; Escape closes it too, and so do the
-//! header's button and choosing a session. Opening it refreshes the session list.
+//! header's button and choosing a session. Opening it refreshes the session list, and so does
+//! every few seconds while it is open and a listed session has a task queued or running.
 
 use super::browser;
 use super::state::ChatState;
 use leptos::prelude::*;
+use std::time::Duration;
+
+/// How often an open drawer lists the sessions again while one of them is busy.
+const BUSY_REFRESH: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy)]
 pub struct Drawer {
@@ -38,6 +43,24 @@ impl Drawer {
             }
             open
         });
+        // Open, with a session at work: list again after a while. Each listing (or its failure)
+        // runs this again, so the refreshes stop once nothing is busy or the drawer closes.
+        let pending = StoredValue::new(None::<TimeoutHandle>);
+        let cancel = move || {
+            if let Some(handle) = pending.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+        };
+        Effect::new(move |_| {
+            state.listed.track();
+            cancel();
+            let busy = |list: &Vec<crate::api::SessionSummary>| list.iter().any(|s| s.state.is_some_and(|st| st.is_active()));
+            let busy = drawer.open.get() && (state.sessions.with(busy) || (state.show_archived.get() && state.archived.with(busy)));
+            if let Some(handle) = busy.then(|| set_timeout_with_handle(move || state.refresh_sessions(), BUSY_REFRESH).ok()).flatten() {
+                pending.set_value(Some(handle));
+            }
+        });
+        on_cleanup(cancel);
         drawer
     }
 

@@ -1,49 +1,259 @@
-//! The session switcher: "New session", then the project's sessions with their titles and when
-//! they were last active.
+//! The session switcher: "New session", what was spent today and this month, then the project's
+//! sessions, each with its state, project, cost and when it was last active, and a "⋯" button
+//! for rename, archive and delete. At the bottom, the way to the archived sessions and back.
+//!
+//! Rows are keyed by session and read their summary through a memo, so a refresh changes only
+//! what changed: a title being edited keeps its text and focus while the list refreshes.
 
-use super::format::relative_time;
+use super::browser;
+use super::format::{folder_name, relative_time, usd};
 use super::state::ChatState;
+use crate::api::{delete_session, update_session, SessionState, SessionSummary};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+/// What a row shows under its "⋯" button.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Panel {
+    Actions,
+    Rename,
+    Delete,
+}
 
 #[component]
 pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen: Callback<()>) -> impl IntoView {
+    let open: RwSignal<Option<(Uuid, Panel)>> = RwSignal::new(None);
+    let offset = browser::utc_offset_minutes();
+    let shown = move || if state.show_archived.get() { state.archived } else { state.sessions };
     let choose = move |session| {
         state.open(session);
         on_chosen.run(());
     };
+    let toggle_archived = move |_| {
+        open.set(None);
+        state.show_archived.update(|shown| *shown = !*shown);
+        state.refresh_sessions();
+    };
     view! {
         <nav class="sessions" aria-label="Sessions">
-            <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button>
-            <ul>
-                {move || {
-                    let current = state.session.get();
-                    state
-                        .sessions
-                        .get()
-                        .into_iter()
-                        .map(|s| {
-                            let id = s.session_id;
-                            let when = s.timestamp;
-                            view! {
-                                <li>
-                                    <button
-                                        type="button"
-                                        class="session"
-                                        aria-current=if current == Some(id) { Some("true") } else { None }
-                                        on:click=move |_| choose(Some(id))
-                                    >
-                                        <span class="session-title">{s.title}</span>
-                                        <span class="session-time">{move || relative_time(when, now.get())}</span>
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </ul>
-            <Show when=move || state.sessions.with(Vec::is_empty)>
-                <p class="empty">"No sessions yet in this project."</p>
+            <Show
+                when=move || !state.show_archived.get()
+                fallback=|| view! { <h2 class="sessions-heading">"Archived sessions"</h2> }
+            >
+                <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button>
             </Show>
+            <p class="spend" data-testid="spend">
+                {move || {
+                    let spend = state.spend.get();
+                    format!("Today {} · This month {}", usd(spend.today_usd), usd(spend.month_usd))
+                }}
+            </p>
+            <ul>
+                <For each=move || shown().with(|list| list.iter().map(|s| s.session_id).collect::<Vec<_>>()) key=|id| *id let:id>
+                    <SessionRow state=state id=id now=now offset=offset open=open on_chosen=on_chosen />
+                </For>
+            </ul>
+            <Show when=move || shown().with(Vec::is_empty)>
+                <p class="empty">
+                    {move || if state.show_archived.get() { "No archived sessions." } else { "No sessions yet in this project." }}
+                </p>
+            </Show>
+            <button type="button" class="archived-toggle" aria-pressed=move || state.show_archived.get().to_string() on:click=toggle_archived>
+                {move || if state.show_archived.get() { "← All sessions" } else { "Archived sessions" }}
+            </button>
         </nav>
+    }
+}
+
+#[component]
+fn SessionRow(
+    state: ChatState,
+    id: Uuid,
+    now: RwSignal<i64>,
+    offset: i32,
+    open: RwSignal<Option<(Uuid, Panel)>>,
+    on_chosen: Callback<()>,
+) -> impl IntoView {
+    let row = Memo::new(move |_| state.listed_session(id, SessionSummary::clone));
+    let read = move |f: fn(&SessionSummary) -> String| row.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let title = move || read(|s| s.title.clone());
+    let panel = move || open.get().filter(|(session, _)| *session == id).map(|(_, panel)| panel);
+    let show = move |panel: Option<Panel>| shows(open, id, panel);
+    let error = RwSignal::new(None::<String>);
+    let panel_id = format!("session-panel-{id}");
+    // Escape closes what the row shows, not the drawer.
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && panel().is_some() {
+            ev.stop_propagation();
+            show(None);
+        }
+    };
+    let badge = move || row.with(|r| r.as_ref().and_then(|s| s.state).and_then(badge)).map(|(label, kind)| {
+        view! { <span class=format!("badge {kind}")>{label}</span> }
+    });
+    let cost = move || row.with(|r| r.as_ref().and_then(|s| s.cost_usd)).map(|cost| view! { <span class="session-cost">{usd(cost)}</span> });
+    let when = move || row.with(|r| r.as_ref().map(|s| s.timestamp)).map(|at| relative_time(at, now.get(), offset)).unwrap_or_default();
+
+    view! {
+        <li class="session-row" on:keydown=escape>
+            <div class="session-line">
+                <button
+                    type="button"
+                    class="session"
+                    aria-current=move || (state.session.get() == Some(id)).then_some("true")
+                    on:click=move |_| {
+                        state.open(Some(id));
+                        on_chosen.run(());
+                    }
+                >
+                    <span class="session-title">{title}</span>
+                    <span class="session-meta">
+                        {badge}
+                        <span class="session-project">{move || read(|s| folder_name(&s.project).to_owned())}</span>
+                        {cost}
+                        <span class="session-time">{when}</span>
+                    </span>
+                </button>
+                <button
+                    type="button"
+                    class="icon session-more"
+                    aria-label=move || format!("Session actions for {}", title())
+                    aria-expanded=move || panel().is_some().to_string()
+                    aria-controls=panel_id.clone()
+                    on:click=move |_| {
+                        error.set(None);
+                        show(if panel().is_some() { None } else { Some(Panel::Actions) });
+                    }
+                >
+                    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                        <circle cx="5" cy="12" r="2" fill="currentColor" />
+                        <circle cx="12" cy="12" r="2" fill="currentColor" />
+                        <circle cx="19" cy="12" r="2" fill="currentColor" />
+                    </svg>
+                </button>
+            </div>
+            <div id=panel_id class="session-panel">
+                {move || match panel() {
+                    None => ().into_any(),
+                    Some(Panel::Actions) => view! { <Actions state=state id=id row=row open=open error=error /> }.into_any(),
+                    Some(Panel::Rename) => view! { <Rename state=state id=id row=row open=open error=error /> }.into_any(),
+                    Some(Panel::Delete) => view! { <Delete state=state id=id open=open error=error /> }.into_any(),
+                }}
+                {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            </div>
+        </li>
+    }
+}
+
+/// Shows `panel` under the row of `id` (`None`: nothing), closing any other row's.
+fn shows(open: RwSignal<Option<(Uuid, Panel)>>, id: Uuid, panel: Option<Panel>) {
+    open.set(panel.map(|p| (id, p)));
+}
+
+/// The badge of a session's state; none for one whose latest task completed.
+fn badge(state: SessionState) -> Option<(&'static str, &'static str)> {
+    match state {
+        SessionState::Running => Some(("Running", "running")),
+        SessionState::Queued => Some(("Queued", "queued")),
+        SessionState::Waiting => Some(("Waiting for you", "waiting")),
+        SessionState::Failed => Some(("Failed", "failed")),
+        SessionState::Cancelled => Some(("Stopped", "stopped")),
+        SessionState::Completed => None,
+    }
+}
+
+#[component]
+fn Actions(state: ChatState, id: Uuid, row: Memo<Option<SessionSummary>>, open: RwSignal<Option<(Uuid, Panel)>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let show = move |panel: Option<Panel>| shows(open, id, panel);
+    let archived = row.with_untracked(|r| r.as_ref().is_some_and(|s| s.archived));
+    let archive = move |_| {
+        spawn_local(async move {
+            match update_session(id, None, Some(!archived)).await {
+                Ok(summary) => {
+                    show(None);
+                    state.replace_session(summary);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="session-actions" role="group" aria-label="Session actions">
+            <button type="button" on:click=move |_| show(Some(Panel::Rename))>"Rename"</button>
+            <button type="button" on:click=archive>{if archived { "Unarchive" } else { "Archive" }}</button>
+            <button type="button" class="danger" on:click=move |_| show(Some(Panel::Delete))>"Delete…"</button>
+        </div>
+    }
+}
+
+#[component]
+fn Rename(state: ChatState, id: Uuid, row: Memo<Option<SessionSummary>>, open: RwSignal<Option<(Uuid, Panel)>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let show = move |panel: Option<Panel>| shows(open, id, panel);
+    let draft = RwSignal::new(row.with_untracked(|r| r.as_ref().map(|s| s.title.clone()).unwrap_or_default()));
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+            input.select();
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let title = draft.get_untracked();
+        spawn_local(async move {
+            match update_session(id, Some(title), None).await {
+                Ok(summary) => {
+                    show(None);
+                    state.replace_session(summary);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="session-rename" on:submit=save>
+            <input
+                type="text"
+                aria-label="Session title"
+                maxlength="200"
+                node_ref=input
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+            />
+            <button type="submit" class="primary">"Save"</button>
+            <button type="button" on:click=move |_| show(None)>"Cancel"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Delete(state: ChatState, id: Uuid, open: RwSignal<Option<(Uuid, Panel)>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let show = move |panel: Option<Panel>| shows(open, id, panel);
+    let transcript = RwSignal::new(false);
+    let confirm = move |_| {
+        let transcript = transcript.get_untracked();
+        spawn_local(async move {
+            match delete_session(id, transcript).await {
+                Ok(()) => {
+                    show(None);
+                    state.forget_session(id);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="session-delete" role="group" aria-label="Delete this session">
+            <p>"Delete this session from the list? Its tasks here are stopped and forgotten. The CLI's transcript file is kept."</p>
+            <label>
+                <input type="checkbox" prop:checked=move || transcript.get() on:change=move |ev| transcript.set(event_target_checked(&ev)) />
+                "Also delete the transcript file"
+            </label>
+            <div class="session-delete-buttons">
+                <button type="button" class="danger" on:click=confirm>"Delete session"</button>
+                <button type="button" on:click=move |_| show(None)>"Cancel"</button>
+            </div>
+        </div>
     }
 }

@@ -86,11 +86,16 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
 impl Store {
     pub fn insert_task(&self, task: &NewTask<'_>) -> Result<(), StoreError> {
         let request = serde_json::to_string(task.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.writer()?.execute(
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at)
              VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
             params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at],
         )?;
+        // A deleted session the user resumes (its transcript was kept) is listed again.
+        tx.execute("UPDATE session_meta SET deleted = 0 WHERE session_id = ?1 AND deleted = 1", [task.session_id.to_string()])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -126,9 +131,10 @@ impl Store {
         exit_code: Option<i32>,
         finished_at: i64,
     ) -> Result<(), StoreError> {
+        let cost = result.and_then(|r| r.get("total_cost_usd")).and_then(Value::as_f64);
         self.writer()?.execute(
-            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6 WHERE id = ?1",
-            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at],
+            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6, cost_usd = ?7 WHERE id = ?1",
+            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at, cost],
         )?;
         Ok(())
     }
