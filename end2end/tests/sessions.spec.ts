@@ -69,7 +69,7 @@ test.describe("sessions that tell their state", () => {
     await page.getByRole("button", { name: `Session actions for ${prompt}` }).click();
     expect(await seriousViolations(page)).toEqual([]);
     await snap(page, testInfo, "session-actions");
-    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByRole("button", { name: "Rename", exact: true }).click();
     const field = page.getByLabel("Session title");
     await expect(field).toBeFocused();
     const title = unique("My own title");
@@ -81,7 +81,7 @@ test.describe("sessions that tell their state", () => {
 
     // Escape leaves the title as it was, and the drawer open.
     await page.getByRole("button", { name: `Session actions for ${title}` }).click();
-    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByRole("button", { name: "Rename", exact: true }).click();
     await page.getByLabel("Session title").fill("never saved");
     await page.getByLabel("Session title").press("Escape");
     await expect(page.getByLabel("Session title")).toHaveCount(0);
@@ -108,14 +108,18 @@ test.describe("sessions that tell their state", () => {
     await page.getByRole("button", { name: "Archive", exact: true }).click();
     await expect(row(page, prompt)).toHaveCount(0);
 
-    await page.getByRole("button", { name: "Archived sessions" }).click();
+    const archivedToggle = page.getByRole("button", { name: "Archived", exact: true });
+    await expect(archivedToggle).toHaveAttribute("aria-pressed", "false");
+    await archivedToggle.click();
+    await expect(archivedToggle).toHaveAttribute("aria-pressed", "true");
     await expect(page.getByRole("heading", { name: "Archived sessions" })).toBeVisible();
     await expect(row(page, prompt)).toBeVisible();
     await snap(page, testInfo, "sessions-archived");
     await page.getByRole("button", { name: `Session actions for ${prompt}` }).click();
-    await page.getByRole("button", { name: "Unarchive" }).click();
+    await page.getByRole("button", { name: "Unarchive", exact: true }).click();
     await expect(row(page, prompt)).toHaveCount(0);
-    await page.getByRole("button", { name: "← All sessions" }).click();
+    await archivedToggle.click();
+    await expect(page.getByRole("heading", { name: "Archived sessions" })).toHaveCount(0);
     await expect(row(page, prompt)).toBeVisible();
   });
 
@@ -131,23 +135,23 @@ test.describe("sessions that tell their state", () => {
     const session = await page.evaluate(() => localStorage.getItem("claude-remote:last-session"));
     await openDrawer(page);
     await page.getByRole("button", { name: `Session actions for ${prompt}` }).click();
-    await page.getByRole("button", { name: "Delete…" }).click();
+    await page.getByRole("button", { name: "Delete…", exact: true }).click();
     await expect(page.getByText("The CLI's transcript file is kept.")).toBeVisible();
     const alsoTranscript = page.getByLabel("Also delete the transcript file");
     await expect(alsoTranscript).not.toBeChecked();
     expect(await seriousViolations(page)).toEqual([]);
     await expectNoPageScroll(page);
     await snap(page, testInfo, "session-delete");
-    await page.getByRole("button", { name: "Delete session" }).click();
+    await page.getByRole("button", { name: "Delete session", exact: true }).click();
     await expect(row(page, prompt)).toHaveCount(0);
     await expect(page.locator(".session-name")).toHaveText("New session");
     expect((await page.request.get(`/api/sessions/${session}/messages`)).ok()).toBe(true);
 
     // With the box ticked, the transcript goes too.
     await page.getByRole("button", { name: `Session actions for ${other}` }).click();
-    await page.getByRole("button", { name: "Delete…" }).click();
+    await page.getByRole("button", { name: "Delete…", exact: true }).click();
     await page.getByLabel("Also delete the transcript file").check();
-    await page.getByRole("button", { name: "Delete session" }).click();
+    await page.getByRole("button", { name: "Delete session", exact: true }).click();
     await expect(row(page, other)).toHaveCount(0);
     expect((await page.request.get(`/api/sessions/${otherSession}/messages`)).status()).toBe(404);
   });

@@ -91,7 +91,7 @@ pub async fn list_sessions(limit: usize, archived: bool, utc_offset_minutes: i32
 }
 
 /// Sets the user's title (`Some("")` clears it; `None` leaves it) and/or archives the session.
-/// Sent as JSON: a form encoding cannot tell an empty title from none.
+/// Sent as JSON: a form encoding cannot be relied on to tell an empty title from none.
 #[server(prefix = "/api/fn", endpoint = "update_session", input = leptos::server_fn::codec::Json)]
 pub async fn update_session(session_id: Uuid, title: Option<String>, archived: Option<bool>) -> Result<SessionSummary, CallError> {
     use backend_call::*;

@@ -28,6 +28,24 @@ pub fn utc_offset_minutes() -> i32 {
     }
 }
 
+/// Whether a key was pressed inside an element matching `selector`: one that handles the key
+/// itself (a row's open panel takes Escape before the drawer does).
+pub fn pressed_inside(ev: &leptos::ev::KeyboardEvent, selector: &str) -> bool {
+    #[cfg(feature = "csr")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest(selector).ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        let _ = (ev, selector);
+        false
+    }
+}
+
 /// The session to reopen: `?session=` (a notification's link), else the last one used.
 pub fn initial_session() -> Option<uuid::Uuid> {
     #[cfg(feature = "csr")]

@@ -27,7 +27,9 @@ impl Drawer {
             drawer.open.set(false);
         });
         let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
+            // A session row with a panel open (rename, delete) closes that instead: whichever
+            // listener runs first, the row is marked or the event is marked handled.
+            if ev.key() == "Escape" && !ev.default_prevented() && !browser::pressed_inside(&ev, "[data-takes-escape]") {
                 drawer.close();
             }
         });

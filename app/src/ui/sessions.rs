@@ -1,6 +1,7 @@
 //! The session switcher: "New session", what was spent today and this month, then the project's
 //! sessions, each with its state, project, cost and when it was last active, and a "⋯" button
-//! for rename, archive and delete. At the bottom, the way to the archived sessions and back.
+//! for rename, archive and delete. At the bottom, the "Archived" toggle: the archived sessions
+//! instead, and back.
 //!
 //! Rows are keyed by session and read their summary through a memo, so a refresh changes only
 //! what changed: a title being edited keeps its text and focus while the list refreshes.
@@ -59,8 +60,9 @@ pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen
                     {move || if state.show_archived.get() { "No archived sessions." } else { "No sessions yet in this project." }}
                 </p>
             </Show>
+            // A toggle keeps its name; pressed, it shows the archived sessions.
             <button type="button" class="archived-toggle" aria-pressed=move || state.show_archived.get().to_string() on:click=toggle_archived>
-                {move || if state.show_archived.get() { "← All sessions" } else { "Archived sessions" }}
+                "Archived"
             </button>
         </nav>
     }
@@ -82,9 +84,11 @@ fn SessionRow(
     let show = move |panel: Option<Panel>| shows(open, id, panel);
     let error = RwSignal::new(None::<String>);
     let panel_id = format!("session-panel-{id}");
-    // Escape closes what the row shows, not the drawer.
+    // Escape closes what the row shows, not the drawer: the drawer leaves an event marked
+    // handled, or one from a row marked as taking it, alone.
     let escape = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && panel().is_some() {
+            ev.prevent_default();
             ev.stop_propagation();
             show(None);
         }
@@ -93,10 +97,12 @@ fn SessionRow(
         view! { <span class=format!("badge {kind}")>{label}</span> }
     });
     let cost = move || row.with(|r| r.as_ref().and_then(|s| s.cost_usd)).map(|cost| view! { <span class="session-cost">{usd(cost)}</span> });
+    // A session's project does not change.
+    let project = row.with_untracked(|r| r.as_ref().map(|s| folder_name(&s.project).to_owned())).unwrap_or_default();
     let when = move || row.with(|r| r.as_ref().map(|s| s.timestamp)).map(|at| relative_time(at, now.get(), offset)).unwrap_or_default();
 
     view! {
-        <li class="session-row" on:keydown=escape>
+        <li class="session-row" data-takes-escape=move || panel().is_some().then_some("") on:keydown=escape>
             <div class="session-line">
                 <button
                     type="button"
@@ -110,7 +116,7 @@ fn SessionRow(
                     <span class="session-title">{title}</span>
                     <span class="session-meta">
                         {badge}
-                        <span class="session-project">{move || read(|s| folder_name(&s.project).to_owned())}</span>
+                        <span class="session-project">{project}</span>
                         {cost}
                         <span class="session-time">{when}</span>
                     </span>
@@ -151,6 +157,20 @@ fn shows(open: RwSignal<Option<(Uuid, Panel)>>, id: Uuid, panel: Option<Panel>) 
     open.set(panel.map(|p| (id, p)));
 }
 
+/// Renames (an empty title clears the user's) or archives the session, then shows it as the
+/// server has it and closes the row's panel; a refusal shows in the row.
+fn update(state: ChatState, id: Uuid, open: RwSignal<Option<(Uuid, Panel)>>, error: RwSignal<Option<String>>, title: Option<String>, archived: Option<bool>) {
+    spawn_local(async move {
+        match update_session(id, title, archived).await {
+            Ok(summary) => {
+                shows(open, id, None);
+                state.replace_session(summary);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+}
+
 /// The badge of a session's state; none for one whose latest task completed.
 fn badge(state: SessionState) -> Option<(&'static str, &'static str)> {
     match state {
@@ -167,17 +187,7 @@ fn badge(state: SessionState) -> Option<(&'static str, &'static str)> {
 fn Actions(state: ChatState, id: Uuid, row: Memo<Option<SessionSummary>>, open: RwSignal<Option<(Uuid, Panel)>>, error: RwSignal<Option<String>>) -> impl IntoView {
     let show = move |panel: Option<Panel>| shows(open, id, panel);
     let archived = row.with_untracked(|r| r.as_ref().is_some_and(|s| s.archived));
-    let archive = move |_| {
-        spawn_local(async move {
-            match update_session(id, None, Some(!archived)).await {
-                Ok(summary) => {
-                    show(None);
-                    state.replace_session(summary);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
+    let archive = move |_| update(state, id, open, error, None, Some(!archived));
     view! {
         <div class="session-actions" role="group" aria-label="Session actions">
             <button type="button" on:click=move |_| show(Some(Panel::Rename))>"Rename"</button>
@@ -200,16 +210,7 @@ fn Rename(state: ChatState, id: Uuid, row: Memo<Option<SessionSummary>>, open: R
     });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let title = draft.get_untracked();
-        spawn_local(async move {
-            match update_session(id, Some(title), None).await {
-                Ok(summary) => {
-                    show(None);
-                    state.replace_session(summary);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        update(state, id, open, error, Some(draft.get_untracked()), None);
     };
     view! {
         <form class="session-rename" on:submit=save>
