@@ -191,6 +191,31 @@ mod tests {
     }
 
     #[test]
+    fn an_older_databases_tasks_keep_their_cost() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Io { path: "tempdir".into(), source: e })?;
+        let path = dir.path().join("old.db");
+        let session = Uuid::new_v4();
+        {
+            // The tasks table before it had cost_usd, with a finished task that cost something.
+            let conn = rusqlite::Connection::open(&path)?;
+            conn.execute_batch(
+                "CREATE TABLE tasks (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, creates_session INTEGER NOT NULL,
+                    request TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER,
+                    finished_at INTEGER, pid INTEGER, proc_start INTEGER, exit_code INTEGER, result TEXT, error TEXT);",
+            )?;
+            conn.execute(
+                "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at, finished_at, result)
+                 VALUES (?1, ?2, 1, '{\"message\":\"hi\"}', 'completed', 1, 10, '{\"type\":\"result\",\"total_cost_usd\":0.5}')",
+                params![Uuid::new_v4().to_string(), session.to_string()],
+            )?;
+        }
+        let store = Store::open(&path)?;
+        assert_eq!(store.sessions_tasks(&[session])?.get(&session).and_then(|t| t.cost_usd), Some(0.5));
+        assert_eq!(store.spend_since(5, 0)?, (0.5, 0.5));
+        Ok(())
+    }
+
+    #[test]
     fn marks_are_set_cleared_and_a_deletion_forgets_the_tasks() -> Result<(), StoreError> {
         let store = Store::in_memory()?;
         let session = Uuid::new_v4();
