@@ -163,9 +163,11 @@ async fn deleting_a_session_keeps_the_clis_transcript_unless_asked() {
     let (task, session) = server.submit("new", "forget me").await;
     server.wait_finished(&session, &task, LONG).await;
     let transcript = transcript_file(&dirs, &session).await;
+    let spent = listed(&server, "").await["spend"].clone();
 
     let (code, body) = server.delete(&format!("/api/sessions/{session}")).await;
     assert_eq!(code, 204, "{body}");
+    assert_eq!(listed(&server, "").await["spend"], spent, "money spent stays spent");
     assert!(transcript.exists(), "the CLI's transcript is left alone");
     assert!(entry(&server, "", &session).await.is_none() && entry(&server, "?archived=true", &session).await.is_none(), "hidden");
     assert_eq!(server.get(&format!("/api/sessions/{session}/tasks/{task}")).await.0, 404, "its tasks are forgotten");

@@ -115,5 +115,11 @@ CREATE TABLE IF NOT EXISTS session_meta (
     updated_at  INTEGER NOT NULL        -- ms since the Unix epoch
 ) WITHOUT ROWID;
 
--- Spend today / this month sums task costs by when they ended.
+-- Spend today / this month sums task costs by when they ended: those of the tasks still here,
+-- and of those deleted or purged since (kept in `spent`, which is pruned two months on).
 CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks (finished_at);
+CREATE TABLE IF NOT EXISTS spent (
+    finished_at INTEGER NOT NULL,       -- ms since the Unix epoch
+    cost_usd    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spent_by_finish ON spent (finished_at);

@@ -4,6 +4,7 @@
 //! `session_meta` holds a row only for a session the user changed, so reading all of it for a
 //! listing stays small: it grows by one row per session renamed, archived or deleted.
 
+use super::tasks::KEEP_SPEND;
 use super::{Store, StoreError};
 use app::api::SessionState;
 use rusqlite::{params, OptionalExtension};
@@ -66,11 +67,12 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the session's tasks (their lines and approvals go with them) and hides it, in one
-    /// transaction. Returns how many tasks were forgotten.
+    /// Forgets the session's tasks (their lines and approvals go with them; what they cost still
+    /// counts in the spend) and hides it, in one transaction. Returns how many tasks were forgotten.
     pub fn delete_session(&self, session_id: Uuid, now: i64) -> Result<usize, StoreError> {
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
+        tx.execute(&format!("{KEEP_SPEND} session_id = ?1"), [session_id.to_string()])?;
         let forgotten = tx.execute("DELETE FROM tasks WHERE session_id = ?1", [session_id.to_string()])?;
         tx.execute(
             "INSERT INTO session_meta (session_id, title, archived, deleted, updated_at) VALUES (?1, NULL, 0, 1, ?2)
@@ -128,12 +130,14 @@ impl Store {
         Ok(out)
     }
 
-    /// What the tasks that ended since `day_start` and since `month_start` (ms) cost:
-    /// `(today, this month)`.
+    /// What the tasks that ended since `day_start` and since `month_start` (ms) cost, deleted
+    /// ones included: `(today, this month)`.
     pub fn spend_since(&self, day_start: i64, month_start: i64) -> Result<(f64, f64), StoreError> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
-            "SELECT TOTAL(CASE WHEN finished_at >= ?1 THEN cost_usd END), TOTAL(cost_usd) FROM tasks WHERE finished_at >= ?2",
+            "SELECT TOTAL(CASE WHEN finished_at >= ?1 THEN cost_usd END), TOTAL(cost_usd) FROM
+                (SELECT finished_at, cost_usd FROM tasks WHERE finished_at >= ?2
+                 UNION ALL SELECT finished_at, cost_usd FROM spent WHERE finished_at >= ?2)",
         )?;
         Ok(statement.query_row(params![day_start, month_start.min(day_start)], |row| Ok((row.get(0)?, row.get(1)?)))?)
     }
@@ -184,9 +188,19 @@ mod tests {
             let id = task(&store, session, finished_at - 1)?;
             store.finish_task(id, TaskStatus::Completed, Some(&cost(usd)), None, Some(0), finished_at)?;
         }
-        task(&store, session, 300)?;
+        let unfinished = task(&store, session, 300)?;
         assert_eq!(store.spend_since(200, 100)?, (0.25, 0.75));
         assert_eq!(store.spend_since(1_000, 0)?, (0.0, 1.75));
+        // Money spent stays spent: deleting or purging the tasks leaves the spend as it was.
+        let other = Uuid::new_v4();
+        let id = task(&store, other, 260)?;
+        store.finish_task(id, TaskStatus::Completed, Some(&cost(2.0)), None, Some(0), 270)?;
+        assert_eq!(store.spend_since(200, 100)?, (2.25, 2.75));
+        store.delete_session(other, 400)?;
+        store.delete_task(unfinished)?;
+        assert_eq!(store.purge_finished_before(100)?, 1);
+        assert_eq!(store.spend_since(200, 100)?, (2.25, 2.75));
+        assert_eq!(store.spend_since(1_000, 0)?, (0.0, 3.75));
         Ok(())
     }
 

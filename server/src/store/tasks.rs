@@ -38,6 +38,14 @@ const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, stat
         (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id)
     FROM tasks";
 
+/// Copies the cost of the tasks the condition that follows selects into `spent`, before they are
+/// deleted: money spent stays spent.
+pub(super) const KEEP_SPEND: &str = "INSERT INTO spent (finished_at, cost_usd) SELECT finished_at, cost_usd FROM tasks
+     WHERE cost_usd IS NOT NULL AND finished_at IS NOT NULL AND";
+
+/// How long the cost of a purged task is kept past its purge: longer than any month.
+const SPENT_KEPT_MS: i64 = 62 * 86_400_000;
+
 /// How much of a prompt the listing reads to find its first line.
 const PROMPT_PREFIX_CHARS: i64 = 2_000;
 
@@ -150,16 +158,27 @@ impl Store {
         Ok(tasks)
     }
 
+    /// Forgets the task; what it cost still counts in the spend.
     pub fn delete_task(&self, id: Uuid) -> Result<bool, StoreError> {
-        Ok(self.writer()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        tx.execute(&format!("{KEEP_SPEND} id = ?1"), [id.to_string()])?;
+        let deleted = tx.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0;
+        tx.commit()?;
+        Ok(deleted)
     }
 
-    /// Deletes finished tasks older than `before` (ms); returns how many.
+    /// Deletes finished tasks older than `before` (ms), keeping what they cost for the spend (as
+    /// long as a month's spend needs it); returns how many.
     pub fn purge_finished_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.writer()?.execute(
-            "DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1",
-            [before],
-        )?)
+        const FINISHED_BEFORE: &str = "status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1";
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        tx.execute(&format!("{KEEP_SPEND} {FINISHED_BEFORE}"), [before])?;
+        let purged = tx.execute(&format!("DELETE FROM tasks WHERE {FINISHED_BEFORE}"), [before])?;
+        tx.execute("DELETE FROM spent WHERE finished_at < ?1", [before.saturating_sub(SPENT_KEPT_MS)])?;
+        tx.commit()?;
+        Ok(purged)
     }
 
     /// Sessions this service created recently, with the first line of their first prompt: listed
