@@ -96,7 +96,10 @@ fn SessionRow(
     let badge = move || row.with(|r| r.as_ref().and_then(|s| s.state).and_then(badge)).map(|(label, kind)| {
         view! { <span class=format!("badge {kind}")>{label}</span> }
     });
-    let cost = move || row.with(|r| r.as_ref().and_then(|s| s.cost_usd)).map(|cost| view! { <span class="session-cost">{usd(cost)}</span> });
+    // A failure before the API was reached costs nothing: no "$0.00".
+    let cost = move || {
+        row.with(|r| r.as_ref().and_then(|s| s.cost_usd)).filter(|cost| *cost > 0.0).map(|cost| view! { <span class="session-cost">{usd(cost)}</span> })
+    };
     // A session's project does not change.
     let project = row.with_untracked(|r| r.as_ref().map(|s| folder_name(&s.project).to_owned())).unwrap_or_default();
     let when = move || row.with(|r| r.as_ref().map(|s| s.timestamp)).map(|at| relative_time(at, now.get(), offset)).unwrap_or_default();
