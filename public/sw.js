@@ -14,6 +14,9 @@ const CACHE = `shell-${VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;
 // Trunk's content-hashed outputs, e.g. /frontend-5cd88a6816c6ae29_bg.wasm, /main-84a9….css.
 const HASHED_ASSET = /-[0-9a-f]{16}(?:_bg)?\.[a-z0-9]+$/i;
+// Fetched only when needed (the syntax highlighter), so not precached; a new version gets a new
+// path, so once fetched it is kept like a hashed asset (and works offline from then on).
+const LAZY_ASSET = /^\/vendor\//;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -91,7 +94,7 @@ async function cacheFirst(request, url) {
   const cached = await cache.match(request);
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok && response.type === "basic" && HASHED_ASSET.test(url.pathname)) {
+  if (response.ok && response.type === "basic" && (HASHED_ASSET.test(url.pathname) || LAZY_ASSET.test(url.pathname))) {
     cache.put(request, response.clone()).catch(() => {});
   }
   return response;
@@ -112,7 +115,7 @@ self.addEventListener("notificationclick", (event) => {
         if (sessionId) focused.postMessage({ type: "open-session", session_id: sessionId });
         return;
       }
-      const target = sessionId ? `/?session=${encodeURIComponent(sessionId)}` : "/";
+      const target = sessionId ? `/s/${encodeURIComponent(sessionId)}` : "/";
       await self.clients.openWindow(target);
     })(),
   );

@@ -3,7 +3,8 @@
 #
 #   scripts/stamp-sw.sh [DIST]        (default: dist)
 #
-# Lists every file of DIST except sw.js, source maps (*.map), README/markdown files and dotfiles,
+# Lists every file of DIST except sw.js, source maps (*.map), README/markdown files, dotfiles and
+# vendor/ (fetched only when needed, e.g. the syntax highlighter; the worker keeps it once used),
 # as URL paths ("/" for index.html, "/<relative path>" otherwise), hashes their paths and
 # contents in sorted order (VERSION = first 16 hex chars of the sha256) and rewrites DIST/sw.js in
 # place, replacing the placeholder tokens `self.__SHELL_VERSION__` with the JSON string VERSION
@@ -39,7 +40,7 @@ FILES_TOKEN = "self.__SHELL_FILES__"
 
 def shell_file(rel: str) -> bool:
     name = rel.rsplit("/", 1)[-1]
-    if rel == "sw.js" or name.endswith(".map") or name.endswith(".md"):
+    if rel == "sw.js" or rel.startswith("vendor/") or name.endswith(".map") or name.endswith(".md"):
         return False
     return not any(part.startswith(".") for part in rel.split("/"))
 

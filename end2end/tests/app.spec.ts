@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { PASSWORD, USER, newSession, reply, send, signIn, snap, unique } from "./helpers";
+import { PASSWORD, USER, newSession, reply, send, signIn, snap, unique, toggleSessions } from "./helpers";
 
 test("a wrong password is refused, then the right one signs in", async ({ page }, testInfo) => {
   await page.goto("/");
@@ -51,7 +51,7 @@ test("a new session gets its reply, with cost, and a second turn resumes it", as
 
 test("switching to an older session shows its transcript", async ({ page }, testInfo) => {
   await signIn(page);
-  await page.getByRole("button", { name: "Sessions" }).click();
+  await toggleSessions(page);
   const older = page.locator(".session", { hasText: "hello from the tui" });
   await expect(older).toBeVisible();
   await expect(older.locator(".session-time")).toHaveText(/yesterday|h ago/);
@@ -90,7 +90,7 @@ test("sign out ends the session on the server", async ({ page }, testInfo) => {
   await signIn(page);
   const cookie = (await page.context().cookies()).find((c) => c.name === "cr_session");
   expect(cookie).toBeDefined();
-  await page.getByRole("button", { name: "Sessions" }).click();
+  await toggleSessions(page);
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   await page.reload();
@@ -115,7 +115,7 @@ test("no serious or critical accessibility violations", async ({ page, isMobile 
   await send(page, text, isMobile);
   await expect(reply(page, "Fake reply to")).toHaveCount(1);
   expect(serious(await new AxeBuilder({ page }).analyze())).toEqual([]);
-  await page.getByRole("button", { name: "Sessions" }).click();
+  await toggleSessions(page);
   expect(serious(await new AxeBuilder({ page }).analyze())).toEqual([]);
 });
 
@@ -124,7 +124,7 @@ test("sign out everywhere ends every browser's session", async ({ page, browser 
   const laptop = await other.newPage();
   await signIn(laptop);
   await signIn(page);
-  await page.getByRole("button", { name: "Sessions" }).click();
+  await toggleSessions(page);
   await page.getByRole("button", { name: "Sign out everywhere" }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
   await laptop.reload();

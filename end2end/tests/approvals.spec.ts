@@ -1,7 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { existsSync, readFileSync } from "node:fs";
-import { newSession, reply, send, signIn, snap, unique } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, toggleSessions } from "./helpers";
 
 // The fake CLI asks permission for #WRITE:<path>, #BASH:<command>, #ASK and #PLAN (see
 // scripts/fake-claude/README.md) and waits, as the real one does, until the app answers.
@@ -193,9 +193,9 @@ test.describe("approving tool uses", () => {
     await signIn(page);
     await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
     await newSession(page);
-    await page.getByRole("button", { name: "Sessions" }).click();
+    await toggleSessions(page);
     await page.getByLabel("Notify me when a task ends").check();
-    await page.getByRole("button", { name: "Sessions" }).click();
+    await toggleSessions(page);
     await page.evaluate(() => {
       Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
       document.dispatchEvent(new Event("visibilitychange"));

@@ -18,7 +18,7 @@ export async function signIn(page: Page, origin = "") {
 
 /** Starts a blank session so tests do not continue each other's. */
 export async function newSession(page: Page) {
-  await page.getByRole("button", { name: "New session" }).click();
+  await page.getByRole("button", { name: "New session", exact: true }).click();
   await expect(page.locator(".session-name")).toHaveText("New session");
 }
 
@@ -42,4 +42,10 @@ export async function snap(page: Page, testInfo: TestInfo, name: string) {
   const path = testInfo.outputPath(`${name}.png`);
   await page.screenshot({ path, fullPage: false });
   await testInfo.attach(name, { path, contentType: "image/png" });
+}
+
+/** Opens (or closes) the sessions drawer; on a wide screen the sessions are a sidebar, always there. */
+export async function toggleSessions(page: Page) {
+  const button = page.getByRole("button", { name: "Sessions" });
+  if (await button.isVisible()) await button.click();
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { newSession, reply, send, signIn, snap, unique } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, toggleSessions } from "./helpers";
 
 test.describe("watching a task", () => {
   test.skip(({ isMobile }) => !isMobile, "phone project");
@@ -62,11 +62,11 @@ test.describe("watching a task", () => {
     await signIn(page);
     await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
     await newSession(page);
-    await page.getByRole("button", { name: "Sessions" }).click();
+    await toggleSessions(page);
     const toggle = page.getByLabel("Notify me when a task ends");
     await toggle.check();
     await expect(toggle).toBeChecked();
-    await page.getByRole("button", { name: "Sessions" }).click();
+    await toggleSessions(page);
     const message = unique("#SLOW=2 tell me when done");
     await send(page, message, isMobile);
     await expect(page.locator(".msg.working")).toBeVisible();

@@ -46,13 +46,17 @@ impl Backend for Runner {
         Ok(Runner::delete_session(self, caller, session_id, transcript).await?)
     }
 
+    fn project_name(&self) -> Option<String> {
+        self.project().file_name().map(|name| name.to_string_lossy().into_owned())
+    }
+
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {
         Ok(Runner::transcript(self, session_id).await?)
     }
 
-    async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError> {
+    async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32, partial_after: Option<u64>) -> Result<EventsPage, BackendError> {
         let wait = std::time::Duration::from_millis(u64::from(wait_ms));
-        Ok(Runner::events_wait(self, session, task_id, after, PageLimit::MAX, wait).await?)
+        Ok(Runner::events_wait(self, session, task_id, after, PageLimit::MAX, wait, partial_after).await?)
     }
 
     async fn task_events_before(&self, session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, BackendError> {

@@ -198,3 +198,55 @@ async fn through_a_proxy_that_holds_answers_back_a_long_poll_shows_each_step_as_
     assert!(result.0 >= tool_call.0 + Duration::from_millis(1500), "the 2 s tool ran between the two: {:?} then {:?}", tool_call.0, result.0);
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "every line once, in order: {seqs:?}");
 }
+
+/// `--include-partial-messages`: a long-poll with `partial_after` answers as the reply grows,
+/// word by word, long before the task ends; the streamed lines themselves are never stored
+/// (the complete `assistant` line is), and SSE carries the same words as `partial` events.
+#[tokio::test]
+async fn the_reply_grows_word_by_word_and_only_the_whole_message_is_kept() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "stream slowly #SLOWSTREAM6").await;
+    let path = format!("/api/sessions/{session}/tasks/{task}/events");
+
+    let mut seen_version = 0;
+    let mut drafts: Vec<String> = Vec::new();
+    let started = std::time::Instant::now();
+    while drafts.len() < 3 && started.elapsed() < LONG {
+        let (status, page) = server.get(&format!("{path}?after=0&wait_ms=10000&partial_after={seen_version}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["status"], "processing", "words come while the task runs: {page}");
+        if let Some(partial) = page.get("partial").filter(|p| p["version"].as_u64() > Some(seen_version)) {
+            seen_version = partial["version"].as_u64().expect("version");
+            let text = partial["text"].as_str().expect("text").to_owned();
+            if !text.is_empty() && drafts.last() != Some(&text) {
+                drafts.push(text);
+            }
+        }
+    }
+    assert!(drafts.len() >= 3, "the reply was seen growing: {drafts:?}");
+    for pair in drafts.windows(2) {
+        assert!(pair[1].starts_with(&pair[0]) && pair[1].len() > pair[0].len(), "each answer adds words: {drafts:?}");
+    }
+    assert!(drafts[0].starts_with("word0"), "{drafts:?}");
+
+    // SSE connected meanwhile: the words as `partial` events, then the stored lines and the end.
+    let live = sse(&server, &path, None).await;
+    assert!(live.iter().any(|e| e.1 == "partial" && e.0.is_none()), "{live:?}");
+
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed");
+    let (_, page) = server.get(&format!("{path}?after=0")).await;
+    let events = page["events"].as_array().expect("events");
+    assert!(events.iter().all(|e| e["event"]["type"] != "stream_event"), "streamed words are not stored");
+    let reply = "word0 word1 word2 word3 word4 word5 ";
+    assert!(
+        events.iter().any(|e| e["event"]["type"] == "assistant" && e["event"]["message"]["content"][0]["text"] == reply),
+        "the whole message is: {page}"
+    );
+    assert!(page.get("partial").is_none(), "a finished task has no reply being written");
+    assert!(
+        dirs.invocations().iter().all(|i| i["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "--include-partial-messages"))),
+        "the CLI is asked for the words"
+    );
+}

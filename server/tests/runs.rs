@@ -154,6 +154,12 @@ async fn a_task_whose_cli_died_with_the_server_ends_as_interrupted_not_processin
     let (task, session) = server.submit("new", "doomed #SLOW=30").await;
     server.wait_status(&session, &task, "processing", LONG).await;
     let pid = wait_for_pid(&dirs).await;
+    // Once it printed something (on a busy machine the CLI may not have yet).
+    let deadline = std::time::Instant::now() + LONG;
+    while server.get(&format!("/api/sessions/{session}/tasks/{task}")).await.1["events"].as_u64().unwrap_or(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the CLI printed nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.kill();
     // The machine loses the CLI too (as after a reboot).
     let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
@@ -292,4 +298,51 @@ async fn the_cli_and_its_tools_run_below_the_server() {
         assert_eq!(niceness(pid), Some((server_nice + 10).min(19)), "process {pid} of the CLI's group");
     }
     assert_eq!(server.wait_finished(&session, &task, LONG).await["status"], "completed");
+}
+
+/// A phone that lost the answer to its submit sends the message again with the same
+/// `client_message_id`: it gets the first task back, and the CLI runs the message once.
+#[tokio::test]
+async fn a_message_sent_twice_with_its_key_runs_once() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let key = "7d0f3c1e-6a53-4a8e-9a43-2f1f1c0b5e11";
+    let body = serde_json::json!({ "message": "only once please #SLOW=1", "client_message_id": key });
+    let (status, first) = server.post_json("/api/sessions/new/chat", &body).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = server.post_json("/api/sessions/new/chat", &body).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!((&again["task_id"], &again["session_id"]), (&first["task_id"], &first["session_id"]), "the same task");
+    let (session, task) = (first["session_id"].as_str().expect("session"), first["task_id"].as_str().expect("task"));
+    server.wait_finished(session, task, LONG).await;
+    // After it ended too: the same task, now as it ended.
+    let (_, late) = server.post_json(&format!("/api/sessions/{session}/chat"), &body).await;
+    assert_eq!((&late["task_id"], &late["status"]), (&first["task_id"], &Value::from("completed")));
+    let runs = dirs.messages().iter().filter(|m| m["message"].as_str().is_some_and(|t| t.contains("only once please"))).count();
+    assert_eq!(runs, 1, "the CLI got the message once");
+
+    // Without a key, or with another one, a message runs again.
+    let other = serde_json::json!({ "message": "only once please", "client_message_id": "0b7a9b8e-2a8c-4d5e-8f7a-1c2d3e4f5a6b" });
+    let (_, second) = server.post_json(&format!("/api/sessions/{session}/chat"), &other).await;
+    assert_ne!(second["task_id"], first["task_id"]);
+}
+
+/// What a task did is kept with its outcome: a reload shows "n steps · m tool calls" as the live
+/// view did, from the poll of the finished task.
+#[tokio::test]
+async fn a_finished_task_keeps_the_counts_of_its_steps() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let (task, session) = server.submit("new", "use a tool #TOOL=0.2").await;
+    let done = server.wait_finished(&session, &task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let progress = &done["progress"];
+    assert_eq!(progress["tool_calls"], 1, "{done}");
+    // Started, "Let me run something.", the Bash call, the reply.
+    assert!(progress["steps"].as_u64().is_some_and(|n| n >= 4), "{done}");
+    // The same after a restart: it is stored, not remembered.
+    drop(server);
+    let server = Server::start(&dirs);
+    let (_, again) = server.get(&format!("/api/sessions/{session}/tasks/{task}")).await;
+    assert_eq!(again["progress"], done["progress"]);
 }

@@ -91,10 +91,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Stops and forgets the session's tasks and hides it; deletes the CLI's transcript too only
     /// when `transcript`.
     async fn delete_session(&self, caller: &Caller, session_id: Uuid, transcript: bool) -> Result<(), BackendError>;
+    /// The project's folder name.
+    fn project_name(&self) -> Option<String>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
-    /// The task's output lines after `after`, as soon as there is one (or the task ends), waiting
-    /// at most `wait_ms`.
-    async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, BackendError>;
+    /// The task's output lines after `after`, as soon as there is one (or the task ends, or the
+    /// reply being written has words newer than version `partial_after`), waiting at most
+    /// `wait_ms`.
+    async fn task_events(&self, session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32, partial_after: Option<u64>) -> Result<EventsPage, BackendError>;
     /// The page of the task's output lines just before `before`.
     async fn task_events_before(&self, session: SessionRef, task_id: Uuid, before: u64) -> Result<EarlierEvents, BackendError>;
     /// Allows or denies what a running task waits on.

@@ -116,11 +116,12 @@ pub async fn session_transcript(session_id: Uuid) -> Result<Transcript, CallErro
 /// ask again at once): at once when there are some, else as soon as one is
 /// written or the task ends, waiting at most `wait_ms` (25 s at most, well under a tunnel's
 /// cut). The app follows a task's timeline with this long-poll rather than Server-Sent Events,
-/// which a Cloudflare quick tunnel holds back until the stream ends.
+/// which a Cloudflare quick tunnel holds back until the stream ends. With `partial_after` the
+/// wait also ends when the reply being written has words newer than that version.
 #[server(prefix = "/api/fn", endpoint = "task_events")]
-pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32) -> Result<EventsPage, CallError> {
+pub async fn task_events(session: SessionRef, task_id: Uuid, after: u64, wait_ms: u32, partial_after: Option<u64>) -> Result<EventsPage, CallError> {
     use backend_call::*;
-    backend()?.task_events(session, task_id, after, wait_ms.min(25_000)).await.map_err(fail)
+    backend()?.task_events(session, task_id, after, wait_ms.min(25_000), partial_after).await.map_err(fail)
 }
 
 /// The page of the task's output lines just before line `before` (the "show earlier" control of
@@ -152,7 +153,8 @@ pub async fn wait_task(session: SessionRef, task_id: Uuid, wait_ms: u32) -> Resu
 pub async fn whoami() -> Result<Option<Me>, CallError> {
     use backend_call::*;
     let request = request_parts()?;
-    Ok(accounts()?.current_user(&request).await.map(|username| Me { username }))
+    let project = backend()?.project_name();
+    Ok(accounts()?.current_user(&request).await.map(|username| Me { username, project }))
 }
 
 /// Signs in with the account's user name and password; the server sets an HttpOnly cookie. The
@@ -163,7 +165,7 @@ pub async fn sign_in(username: String, password: String) -> Result<Me, CallError
     let request = request_parts()?;
     let cookies = accounts()?.sign_in(&username, &password, &request).await.map_err(fail)?;
     cookies.iter().for_each(|cookie| set_cookie(cookie));
-    Ok(Me { username })
+    Ok(Me { username, project: backend()?.project_name() })
 }
 
 /// Ends this browser's session on the server.

@@ -194,13 +194,16 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-/// A running task in a few words, for clients that only poll.
+/// A running task in a few words, for clients that only poll; kept when it ends, as what it did.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// The latest step, in one line ("Bash: cargo test", "Writing…").
     pub last_activity: Option<String>,
     pub tool_calls: u32,
+    /// Steps of its timeline so far (tool results go with their call: not counted).
+    #[serde(default)]
+    pub steps: u32,
     /// When the last step happened, ms since the Unix epoch.
     pub last_activity_at: Option<i64>,
 }
@@ -293,6 +296,9 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl Progress {
     pub fn observe(&mut self, item: &TimelineItem, at_ms: i64) {
+        if !matches!(item, TimelineItem::ToolResult { .. }) {
+            self.steps += 1;
+        }
         let activity = match item {
             TimelineItem::Started { .. } => "Started".to_owned(),
             TimelineItem::Text { text } => format!("Writing: {}", truncate_chars(text.lines().next().unwrap_or(""), 80)),

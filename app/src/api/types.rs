@@ -73,6 +73,10 @@ pub struct ChatRequest {
     pub max_turns: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_budget_usd: Option<f64>,
+    /// A key the client picks for this message: sent again with the same key (after an answer
+    /// lost on the way), it is answered with the first task instead of running twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<Uuid>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -133,6 +137,19 @@ pub struct EventsPage {
     /// More lines are stored after this page already: ask again at once.
     #[serde(default)]
     pub more: bool,
+    /// The reply being written while the task runs (see [`PartialText`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialText>,
+}
+
+/// The words of the message the CLI is writing, as the API streams them: shown as they come, never
+/// stored (the complete message is, as an output line). An empty `text` means a new message began.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialText {
+    pub text: String,
+    /// Grows with every change: ask for changes after the one shown (`partial_after`).
+    pub version: u64,
 }
 
 /// The page of a task's output lines just before a given one (`task_events_before`), for a
@@ -180,7 +197,8 @@ pub struct TaskView {
     /// a CLI slot is free).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
-    /// For a running task: what it is doing, for clients that only poll.
+    /// For a running task: what it is doing, for clients that only poll. For a finished one: what
+    /// it did (its counts of steps and tool calls), when it ran on this version of the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<crate::api::timeline::Progress>,
     /// Tool uses the CLI waits on a decision for, oldest first (absent when none waits).
@@ -411,6 +429,10 @@ pub struct Turn {
     pub tools: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// Written by the CLI, not the model: an API error, or "No response requested." after an
+    /// interrupt. Where this service ran the task, its outcome says it already.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -429,6 +451,9 @@ pub struct Transcript {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Me {
     pub username: String,
+    /// The project's folder name, shown in the chat's header.
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
 #[cfg(test)]

@@ -46,19 +46,20 @@ pub fn pressed_inside(ev: &leptos::ev::KeyboardEvent, selector: &str) -> bool {
     }
 }
 
-/// The session to reopen: `?session=` (a notification's link), else the last one used.
+/// The session to reopen: the one the address names (`/s/<id>`, or a notification's
+/// `?session=`), else at `/` the last one used.
 pub fn initial_session() -> Option<uuid::Uuid> {
+    match super::address::current() {
+        Some(Some(id)) => Some(id),
+        _ => last_session(),
+    }
+}
+
+fn last_session() -> Option<uuid::Uuid> {
     #[cfg(feature = "csr")]
     {
-        let window = web_sys::window()?;
-        let from_url = window
-            .location()
-            .search()
-            .ok()
-            .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
-            .and_then(|params| params.get("session"));
-        let stored = || window.local_storage().ok().flatten()?.get_item(LAST_SESSION).ok().flatten();
-        from_url.or_else(stored).and_then(|raw| uuid::Uuid::try_parse(&raw).ok())
+        let stored = web_sys::window()?.local_storage().ok().flatten()?.get_item(LAST_SESSION).ok().flatten()?;
+        uuid::Uuid::try_parse(&stored).ok()
     }
     #[cfg(not(feature = "csr"))]
     {
@@ -183,6 +184,39 @@ pub async fn set_notifications(on: bool) -> bool {
     #[cfg(not(feature = "csr"))]
     {
         let _ = on;
+        false
+    }
+}
+
+/// Whether the browser refuses this site's notifications (the user said no, or a setting does):
+/// asking again does nothing, only the browser's site settings can change it.
+pub fn notifications_refused() -> bool {
+    #[cfg(feature = "csr")]
+    {
+        web_sys::Notification::permission() == web_sys::NotificationPermission::Denied
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        false
+    }
+}
+
+/// Follows a media query (`(min-width: 62.5rem)`): its answer now, and each change.
+pub fn watch_media(query: &str, changed: impl Fn(bool) + 'static) -> bool {
+    #[cfg(feature = "csr")]
+    {
+        use wasm_bindgen::prelude::*;
+        use wasm_bindgen::JsCast;
+        let Some(list) = web_sys::window().and_then(|w| w.match_media(query).ok().flatten()) else { return false };
+        let listener = Closure::<dyn FnMut(web_sys::MediaQueryListEvent)>::new(move |event: web_sys::MediaQueryListEvent| changed(event.matches()));
+        let _ = list.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+        // Lives as long as the page.
+        listener.forget();
+        list.matches()
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        let _ = (query, changed);
         false
     }
 }

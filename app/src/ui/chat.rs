@@ -1,5 +1,6 @@
 //! The chat screen: a header with the session and its cost, the conversation, the composer.
 
+use super::address::{self, Step};
 use super::approvals::Approvals;
 use super::browser;
 use super::conversation::{total_cost, Entry};
@@ -9,7 +10,8 @@ use super::format::{elapsed, usd};
 use super::markdown;
 use super::sessions::SessionList;
 use super::state::ChatState;
-use crate::api::timeline::{background_text, decided_text, model_name, plural, shown_steps, truncate_chars, truncated_text, TimelineItem};
+use super::steps::{self, LazySteps, Steps};
+use crate::api::timeline::{plural, shown_steps, TimelineItem};
 use crate::api::{sign_out, sign_out_everywhere, Me};
 use uuid::Uuid;
 use leptos::prelude::*;
@@ -21,15 +23,40 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     let now = RwSignal::new(browser::now_ms());
     let drawer = Drawer::new(state);
     state.refresh_sessions();
-    state.open(browser::initial_session());
+    let first = browser::initial_session();
+    address::show(first, Step::Replace);
+    state.show(first);
+    // Back and Forward: the session the address names.
+    let history = window_event_listener(leptos::ev::popstate, move |_| {
+        if let Some(session) = address::current() {
+            if session != state.session.get_untracked() {
+                state.show(session);
+            }
+        }
+    });
+    on_cleanup(move || history.remove());
+    // Messages written while the machine could not be reached, or before a sign-in: sent now,
+    // and again each time the machine answers after a silence.
+    state.send_waiting();
+    Effect::new(move |was_offline: Option<bool>| {
+        let offline = offline.get();
+        if was_offline == Some(true) && !offline {
+            state.send_waiting();
+        }
+        offline
+    });
     if let Ok(tick) = set_interval_with_handle(move || now.set(browser::now_ms()), std::time::Duration::from_secs(1)) {
         on_cleanup(move || tick.clear());
     }
     browser::on_notification_open(move |id| state.open(Some(id)));
     let notify = RwSignal::new(browser::notifications_enabled());
+    let refused = RwSignal::new(browser::notifications_refused());
     let toggle_notify = move |_| {
         let wanted = !notify.get_untracked();
-        spawn_local(async move { notify.set(browser::set_notifications(wanted).await) });
+        spawn_local(async move {
+            notify.set(browser::set_notifications(wanted).await);
+            refused.set(browser::notifications_refused());
+        });
     };
     Effect::new(move |_| {
         if state.signed_out.get() {
@@ -37,6 +64,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         }
     });
 
+    let project = user.project.clone();
     let title = move || {
         let current = state.session.get();
         match current {
@@ -59,6 +87,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     });
     let conversation = NodeRef::<leptos::html::Main>::new();
     follow::follow(conversation, state.pinned);
+    super::highlight::watch(conversation);
     let leave = move |everywhere: bool| {
         spawn_local(async move {
             let _ = if everywhere { sign_out_everywhere().await } else { sign_out().await };
@@ -72,7 +101,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
             <header class="bar">
                 <button
                     type="button"
-                    class="icon"
+                    class="icon menu"
                     aria-label="Sessions"
                     aria-expanded=move || drawer.open.get().to_string()
                     on:click=move |_| drawer.toggle()
@@ -83,7 +112,10 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 </button>
                 <div class="heading">
                     <h1 class="session-name">{title}</h1>
-                    <span class="cost" data-testid="session-cost">{cost}</span>
+                    <span class="cost">
+                        {project.map(|name| view! { <span class="project" title="Project">{name}</span> })}
+                        <span data-testid="session-cost">{cost}</span>
+                    </span>
                 </div>
                 <button type="button" class="icon" aria-label="New session" on:click=move |_| state.open(None)>
                     <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
@@ -91,13 +123,22 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                     </svg>
                 </button>
             </header>
-            <Show when=move || drawer.open.get()>
+            <Show when=move || drawer.open.get() && !drawer.wide.get()>
+                // A tap beside the drawer closes it.
+                <div class="backdrop" aria-hidden="true" on:click=move |_| drawer.close()></div>
+            </Show>
+            <Show when=move || drawer.shown()>
                 <div class="drawer">
-                    <SessionList state=state now=now on_chosen=move |()| drawer.close() />
+                    <SessionList state=state now=now on_chosen=move |session| drawer.choose(state, session) />
                     <label class="notify">
                         <input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify />
                         "Notify me when a task ends or waits for me"
                     </label>
+                    <Show when=move || refused.get()>
+                        <p class="notify-refused" role="status">
+                            "This browser blocks notifications from this site. Allow them in the site's settings (the icon beside the address, or the system's notification settings for an installed app), then turn this on again."
+                        </p>
+                    </Show>
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
                         <button type="button" on:click=move |_| leave(false)>"Sign out"</button>
@@ -142,16 +183,32 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
 }
 
 fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
+    // A finished task's steps, folded above its reply: those seen live, or (after a reload, or
+    // seen on another device) read when opened. The counts are the server's either way, so the
+    // summary reads the same after a reload as it did live.
     let folded = move |task: Option<Uuid>| {
-        let steps = task.and_then(|id| state.folded.with(|f| f.get(&id).cloned()))?;
-        let tools = steps.iter().filter(|s| matches!(s, TimelineItem::Tool { .. })).count();
-        let summary = format!("{} · {}", plural(shown_steps(&steps), "step", "steps"), plural(tools, "tool call", "tool calls"));
-        Some(view! {
-            <details class="steps">
-                <summary>{summary}</summary>
-                <Steps steps=steps />
-            </details>
-        })
+        let task = task?;
+        let (session, kept) = state.tasks.with(|tasks| {
+            let found = tasks.iter().find(|t| t.task_id == task);
+            (found.map(|t| t.session_id), found.and_then(|t| t.progress.as_ref()).and_then(steps::summary_of))
+        });
+        match state.folded.with(|f| f.get(&task).cloned()) {
+            Some(seen) => {
+                let tools = seen.iter().filter(|s| matches!(s, TimelineItem::Tool { .. })).count();
+                let summary = kept.unwrap_or_else(|| steps::summary(shown_steps(&seen), tools));
+                Some(view! {
+                    <details class="steps">
+                        <summary>{summary}</summary>
+                        <Steps steps=seen />
+                    </details>
+                }
+                .into_any())
+            }
+            None => {
+                let (session, summary) = (session?, kept?);
+                Some(view! { <LazySteps session=session task=task summary=summary /> }.into_any())
+            }
+        }
     };
     match entry {
         // The user's own words read like the replies: Markdown, rendered as safely.
@@ -186,10 +243,29 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
             let steps = folded(task_id);
             let label = if cancelled { "Stopped. " } else { "Failed: " };
             let reason = if cancelled { "What it had done so far is kept; you can continue this session.".to_owned() } else { reason };
+            // A task of ours that failed can be sent again as it was.
+            let retry = (!cancelled && task_id.is_some()).then(|| view! {
+                <button type="button" class="retry" on:click=move |_| state.retry(task_id)>"Retry"</button>
+            });
             view! {
                 <article class="msg failure" class:cancelled=cancelled role="alert">
                     {steps}
                     <p><strong>{label}</strong>{reason}</p>
+                    {retry}
+                </article>
+            }
+            .into_any()
+        }
+        Entry::Unsent { id, reason, automatic } => {
+            let why = reason.map(|r| format!("Not sent: {r}")).unwrap_or_else(|| "Not sent.".to_owned());
+            let next = if automatic { " It will be sent by itself when your machine can be reached." } else { "" };
+            view! {
+                <article class="msg unsent" role="alert" data-testid="unsent">
+                    <p><strong>{why}</strong>{next}</p>
+                    <div class="unsent-actions">
+                        <button type="button" class="primary" on:click=move |_| state.resend(id)>"Resend"</button>
+                        <button type="button" on:click=move |_| state.discard(id)>"Discard"</button>
+                    </div>
                 </article>
             }
             .into_any()
@@ -213,7 +289,7 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                         <span class="spinner" aria-hidden="true"></span>
                         <span class="status">{status}</span>
                         <span class="elapsed">{move || if queued { String::new() } else { elapsed((now.get() - since_ms) as f64) }}</span>
-                        <button type="button" class="stop" disabled=task_id.is_nil() on:click=move |_| state.cancel(task_id)>
+                        <button type="button" class="stop" disabled=state.is_unsent(task_id) on:click=move |_| state.cancel(task_id)>
                             {stop_label}
                         </button>
                     </div>
@@ -223,71 +299,24 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                                 "Show earlier steps"
                             </button>
                         </Show>
-                        <Steps steps=Signal::derive(move || state.timeline.steps.get()) />
+                        <Steps steps=Memo::new(move |_| {
+                            // The words being written show below as the reply; their finished
+                            // text steps would say it twice.
+                            let steps = state.timeline.steps.get();
+                            state.timeline.draft.with(|draft| match draft {
+                                Some(draft) => steps.into_iter().filter(|s| !matches!(s, TimelineItem::Text { text } if draft.contains(text.trim()))).collect(),
+                                None => steps,
+                            })
+                        }) />
+                        {move || state.timeline.draft.with(|draft| draft.as_deref().map(|text| {
+                            let html = markdown::to_html(text);
+                            view! { <div class="markdown draft" data-testid="draft" inner_html=html></div> }
+                        }))}
                     </Show>
                 </article>
             }
             .into_any()
         }
-    }
-}
-
-/// A task's steps: tool calls with their (expandable) results, text, retries, subagents.
-#[component]
-fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
-    view! {
-        <ol class="timeline">
-            {move || {
-                let steps = steps.get();
-                let result_of = |id: &str| {
-                    steps.iter().find_map(|s| match s {
-                        TimelineItem::ToolResult { tool_use_id, text, is_error } if tool_use_id == id => Some((text.clone(), *is_error)),
-                        _ => None,
-                    })
-                };
-                steps
-                    .iter()
-                    .filter_map(|step| {
-                        let line = match step {
-                            TimelineItem::Started { model } => view! { <li class="step started">{format!("Started · {}", model_name(model))}</li> }.into_any(),
-                            TimelineItem::Text { text } => view! { <li class="step text">{truncate_chars(text, 280)}</li> }.into_any(),
-                            TimelineItem::Thinking => view! { <li class="step thinking">"Thinking…"</li> }.into_any(),
-                            TimelineItem::Tool { id, summary, .. } => match result_of(id) {
-                                Some((output, is_error)) => view! {
-                                    <li class="step tool" class:error=is_error>
-                                        <details>
-                                            <summary>{summary.clone()}</summary>
-                                            <pre class="tool-output">{truncate_chars(&output, 1200)}</pre>
-                                        </details>
-                                    </li>
-                                }
-                                .into_any(),
-                                None => view! { <li class="step tool running">{summary.clone()}</li> }.into_any(),
-                            },
-                            TimelineItem::ToolResult { .. } => return None,
-                            TimelineItem::Retry { attempt, max_retries, error } => {
-                                view! { <li class="step retry">{format!("Retrying the API ({attempt}/{max_retries}): {error}")}</li> }.into_any()
-                            }
-                            TimelineItem::BackgroundTask { .. } => {
-                                view! { <li class="step subagent">{background_text(step, &steps)}</li> }.into_any()
-                            }
-                            TimelineItem::Truncated { .. } => {
-                                view! { <li class="step truncated">{format!("… {}", truncated_text(step))}</li> }.into_any()
-                            }
-                            TimelineItem::Asked { request_id, summary } => {
-                                let answered = steps.iter().any(|s| matches!(s, TimelineItem::Decided { request_id: r, .. } if r == request_id));
-                                let text = if answered { format!("Asked you: {summary}") } else { format!("Waiting for you: {summary}") };
-                                view! { <li class="step asked" class:waiting=!answered>{text}</li> }.into_any()
-                            }
-                            TimelineItem::Decided { allowed, .. } => {
-                                view! { <li class="step decided" class:denied=!*allowed>{decided_text(step)}</li> }.into_any()
-                            }
-                        };
-                        Some(line)
-                    })
-                    .collect_view()
-            }}
-        </ol>
     }
 }
 
@@ -323,10 +352,15 @@ fn mode_note(mode: &str) -> Option<&'static str> {
     }
 }
 
+/// The models a message can be sent to: the CLI's `--model` aliases (its newest of each family)
+/// and what the picker calls them. "" is sent as no model at all (the CLI's own setting).
+const MODELS: [(&str, &str); 4] = [("", "Default model"), ("opus", "Opus"), ("sonnet", "Sonnet"), ("haiku", "Haiku")];
+
 #[component]
 fn Composer(state: ChatState) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let mode = RwSignal::new("default".to_owned());
+    let model = RwSignal::new(String::new());
     let send = move || {
         let message = text.get_untracked();
         if message.trim().is_empty() {
@@ -334,7 +368,8 @@ fn Composer(state: ChatState) -> impl IntoView {
         }
         text.set(String::new());
         let mode = mode.get_untracked();
-        state.send(message, (mode != "default").then_some(mode));
+        let model = model.get_untracked();
+        state.send(message, (mode != "default").then_some(mode), (!model.is_empty()).then_some(model));
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Desktop: Enter sends, Shift+Enter is a new line. Phones: Enter is a new line; the
@@ -355,13 +390,22 @@ fn Composer(state: ChatState) -> impl IntoView {
             ev.prevent_default();
             send();
         }>
-            <label for="mode" class="visually-hidden">"Permission mode"</label>
-            <select id="mode" name="mode" class="mode" class:bypass=move || mode.with(|m| m == "bypassPermissions") on:change=move |ev| mode.set(event_target_value(&ev))>
-                {MODES
-                    .into_iter()
-                    .map(|(value, label)| view! { <option value=value prop:selected=move || mode.with(|m| m == value)>{label}</option> })
-                    .collect_view()}
-            </select>
+            <div class="composer-options">
+                <label for="mode" class="visually-hidden">"Permission mode"</label>
+                <select id="mode" name="mode" class="mode" class:bypass=move || mode.with(|m| m == "bypassPermissions") on:change=move |ev| mode.set(event_target_value(&ev))>
+                    {MODES
+                        .into_iter()
+                        .map(|(value, label)| view! { <option value=value prop:selected=move || mode.with(|m| m == value)>{label}</option> })
+                        .collect_view()}
+                </select>
+                <label for="model" class="visually-hidden">"Model"</label>
+                <select id="model" name="model" class="mode model" on:change=move |ev| model.set(event_target_value(&ev))>
+                    {MODELS
+                        .into_iter()
+                        .map(|(value, label)| view! { <option value=value prop:selected=move || model.with(|m| m == value)>{label}</option> })
+                        .collect_view()}
+                </select>
+            </div>
             <label for="message" class="visually-hidden">"Message"</label>
             <textarea
                 id="message"

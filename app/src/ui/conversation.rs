@@ -11,8 +11,12 @@ pub enum Entry {
     /// `task_id` when the reply came from a task run here (its folded timeline can be shown).
     Assistant { text: String, tools: Vec<ToolCall>, cost_usd: Option<f64>, turns: Option<u64>, task_id: Option<Uuid> },
     Failure { reason: String, cancelled: bool, task_id: Option<Uuid> },
-    /// A task of this session still queued (with how many are ahead of it) or running.
+    /// A task of this session still queued (with how many are ahead of it) or running. Until the
+    /// machine accepts the message, `task_id` is the message's own id (see `outbox`).
     Working { task_id: Uuid, since_ms: i64, queued: bool, ahead: Option<u32> },
+    /// A message the machine has not accepted (yet): kept, with why, and sent again by itself
+    /// when `automatic`.
+    Unsent { id: Uuid, reason: Option<String>, automatic: bool },
 }
 
 /// Cost and turns of a finished task's result.
@@ -46,13 +50,20 @@ pub fn reply_entry(task: &TaskView) -> Entry {
     }
 }
 
+/// What the CLI writes into the transcript when a task is interrupted before it replied.
+const NO_RESPONSE: &str = "No response requested.";
+
 pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
     let mut entries: Vec<Entry> = turns
         .iter()
-        .map(|turn| match turn.role {
-            Role::User => Entry::User { text: turn.text.clone() },
+        .filter_map(|turn| match turn.role {
+            Role::User => Some(Entry::User { text: turn.text.clone() }),
+            // The CLI's words after an interrupt: the task was stopped, nothing was replied.
+            Role::Assistant if turn.synthetic && turn.text.trim() == NO_RESPONSE => None,
+            // An API error the CLI wrote into the transcript: a failure, not a reply.
+            Role::Assistant if turn.synthetic => Some(Entry::Failure { reason: turn.text.clone(), cancelled: false, task_id: None }),
             Role::Assistant => {
-                Entry::Assistant { text: turn.text.clone(), tools: turn.tools.clone(), cost_usd: None, turns: None, task_id: None }
+                Some(Entry::Assistant { text: turn.text.clone(), tools: turn.tools.clone(), cost_usd: None, turns: None, task_id: None })
             }
         })
         .collect();
@@ -90,7 +101,18 @@ pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
                     None => entries.insert(answer_end, reply_entry(task)),
                 }
             }
-            _ => entries.insert(answer_end, reply_entry(task)),
+            _ => {
+                // The transcript's own note of this failure: the task's outcome says it, once.
+                let noted = entries[prompt + 1..answer_end].iter().position(|e| matches!(e, Entry::Failure { task_id: None, .. }));
+                let at = match noted {
+                    Some(offset) => {
+                        entries.remove(prompt + 1 + offset);
+                        answer_end - 1
+                    }
+                    None => answer_end,
+                };
+                entries.insert(at, reply_entry(task));
+            }
         }
         cursor = prompt + 1;
     }
@@ -108,7 +130,11 @@ mod tests {
     use serde_json::json;
 
     fn turn(role: Role, text: &str) -> Turn {
-        Turn { role, text: text.into(), tools: Vec::new(), timestamp: None }
+        Turn { role, text: text.into(), tools: Vec::new(), timestamp: None, synthetic: false }
+    }
+
+    fn synthetic(text: &str) -> Turn {
+        Turn { synthetic: true, ..turn(Role::Assistant, text) }
     }
 
     fn task(message: &str, status: TaskStatus, result: Option<serde_json::Value>, error: Option<&str>) -> TaskView {
@@ -148,6 +174,30 @@ mod tests {
         assert!(matches!(&entries[4], Entry::Failure { reason, cancelled: false, .. } if reason.contains("529")), "{entries:?}");
         assert!(matches!(entries.last(), Some(Entry::Working { queued: false, .. })));
         assert_eq!(total_cost(&tasks), 0.5);
+    }
+
+    #[test]
+    fn an_api_error_shows_once_and_a_stopped_task_has_no_made_up_reply() {
+        let turns = [
+            turn(Role::User, "one"),
+            synthetic("API Error: 529 Overloaded"),
+            turn(Role::User, "two"),
+            synthetic("No response requested."),
+            turn(Role::User, "from the terminal"),
+            synthetic("API Error: 500 Internal server error"),
+        ];
+        let tasks = [
+            task("one", TaskStatus::Failed, None, Some("API Error: 529 Overloaded")),
+            task("two", TaskStatus::Cancelled, None, Some("stopped by the user")),
+        ];
+        let entries = build(&turns, &tasks);
+        let failures: Vec<&Entry> = entries.iter().filter(|e| matches!(e, Entry::Failure { .. })).collect();
+        assert_eq!(failures.len(), 3, "{entries:?}");
+        assert!(matches!(&entries[1], Entry::Failure { reason, task_id: Some(_), cancelled: false } if reason.contains("529")), "{entries:?}");
+        assert!(matches!(&entries[3], Entry::Failure { cancelled: true, .. }), "{entries:?}");
+        assert!(!entries.iter().any(|e| matches!(e, Entry::Assistant { .. })), "no reply was made up: {entries:?}");
+        // Where no task of ours ran, the CLI's note is the only word of the failure.
+        assert!(matches!(&entries[5], Entry::Failure { reason, task_id: None, .. } if reason.contains("500")), "{entries:?}");
     }
 
     #[test]

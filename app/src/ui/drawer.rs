@@ -1,8 +1,10 @@
 //! The sessions drawer. An open drawer is a step in the browser's history, so Back (a phone's
-//! back gesture) closes it instead of leaving the app; Escape closes it too, and so do the
-//! header's button and choosing a session. Opening it refreshes the session list, and so does
-//! every few seconds while it is open and a listed session has a task queued or running.
+//! back gesture) closes it instead of leaving the app; Escape, a tap beside it, the header's
+//! button and choosing a session close it too. Opening it refreshes the session list, and so
+//! does every few seconds while it shows and a listed session has a task queued or running. On
+//! a wide screen it is a sidebar that is always there.
 
+use super::address::{self, Step};
 use super::browser;
 use super::state::ChatState;
 use leptos::prelude::*;
@@ -11,16 +13,23 @@ use std::time::Duration;
 /// How often an open drawer lists the sessions again while one of them is busy.
 const BUSY_REFRESH: Duration = Duration::from_secs(5);
 
+/// From this width the sessions are a permanent sidebar (as in style/main.css).
+const SIDEBAR_FROM: &str = "(min-width: 62.5rem)";
+
 #[derive(Clone, Copy)]
 pub struct Drawer {
     pub open: RwSignal<bool>,
+    /// A wide screen (a desktop): the list is a sidebar, always there.
+    pub wide: RwSignal<bool>,
     /// Whether opening it added a history step that closing must take back.
     stepped: StoredValue<bool>,
 }
 
 impl Drawer {
     pub fn new(state: ChatState) -> Self {
-        let drawer = Self { open: RwSignal::new(false), stepped: StoredValue::new(false) };
+        let wide = RwSignal::new(false);
+        wide.set(browser::watch_media(SIDEBAR_FROM, move |matches| wide.set(matches)));
+        let drawer = Self { open: RwSignal::new(false), wide, stepped: StoredValue::new(false) };
         // Back (or the history step taken back by `close`).
         let back = window_event_listener(leptos::ev::popstate, move |_| {
             drawer.stepped.set_value(false);
@@ -45,7 +54,7 @@ impl Drawer {
             }
             open
         });
-        // Open, with a session at work: list again after a while. Each listing (or its failure)
+        // Shown, with a session at work: list again after a while. Each listing (or its failure)
         // runs this again, so the refreshes stop once nothing is busy or the drawer closes.
         let pending = StoredValue::new(None::<TimeoutHandle>);
         let cancel = move || {
@@ -57,13 +66,18 @@ impl Drawer {
             state.listed.track();
             cancel();
             let busy = |list: &Vec<crate::api::SessionSummary>| list.iter().any(|s| s.state.is_some_and(|st| st.is_active()));
-            let busy = drawer.open.get() && (state.sessions.with(busy) || (state.show_archived.get() && state.archived.with(busy)));
+            let busy = drawer.shown() && (state.sessions.with(busy) || (state.show_archived.get() && state.archived.with(busy)));
             if let Some(handle) = busy.then(|| set_timeout_with_handle(move || state.refresh_sessions(), BUSY_REFRESH).ok()).flatten() {
                 pending.set_value(Some(handle));
             }
         });
         on_cleanup(cancel);
         drawer
+    }
+
+    /// Whether the list shows: opened, or always on a wide screen.
+    pub fn shown(self) -> bool {
+        self.open.get() || self.wide.get()
     }
 
     pub fn toggle(self) {
@@ -73,6 +87,16 @@ impl Drawer {
     fn show(self) {
         self.stepped.set_value(browser::push_history_step());
         self.open.set(true);
+    }
+
+    /// A session chosen in the drawer: the drawer's history step becomes the session's (Back
+    /// then returns to the session before), and the drawer closes.
+    pub fn choose(self, state: ChatState, session: Option<uuid::Uuid>) {
+        let step = if self.open.get_untracked() && self.stepped.get_value() { Step::Replace } else { Step::Push };
+        self.stepped.set_value(false);
+        self.open.set(false);
+        address::show(session, step);
+        state.show(session);
     }
 
     pub fn close(self) {

@@ -4,6 +4,7 @@
 //! Not Server-Sent Events: a Cloudflare quick tunnel holds a streamed answer back until it ends,
 //! so a timeline over SSE would only show up when the task was over. A long-poll answers line by
 //! line through any proxy. Sequence numbers make every line count once even if one is replayed.
+//! Each answer also carries the reply being written (`partial`), so its words show as they come.
 
 use super::nudge::Nudge;
 use crate::api::timeline::{items, TimelineItem};
@@ -21,6 +22,11 @@ pub struct Timeline {
     pub steps: RwSignal<Vec<TimelineItem>>,
     /// Lines before the first kept step were left out: "Show earlier" can load them.
     pub earlier: RwSignal<bool>,
+    /// The reply being written, word by word as the API streams it (never empty: `None` then).
+    pub draft: RwSignal<Option<String>>,
+    /// The version of `draft` shown: the long-poll answers when a newer one exists.
+    #[cfg_attr(not(feature = "csr"), allow(dead_code))]
+    draft_version: StoredValue<u64>,
     /// The line each kept step came from, in step order.
     seqs: StoredValue<Vec<u64>>,
     /// How many steps to keep: [`KEPT_STEPS`], plus the earlier ones asked for.
@@ -71,6 +77,8 @@ impl Timeline {
             task: RwSignal::new(None),
             steps: RwSignal::new(Vec::new()),
             earlier: RwSignal::new(false),
+            draft: RwSignal::new(None),
+            draft_version: StoredValue::new(0),
             seqs: StoredValue::new(Vec::new()),
             keep: StoredValue::new(KEPT_STEPS),
             session: StoredValue::new(None),
@@ -89,6 +97,7 @@ impl Timeline {
         self.seqs.set_value(Vec::new());
         self.keep.set_value(KEPT_STEPS);
         self.earlier.set(false);
+        self.clear_draft();
         self.last_seq.set_value(0);
         #[cfg(feature = "csr")]
         stream::open(self, session, task);
@@ -104,7 +113,7 @@ impl Timeline {
             // (bounded: a task stores at most 8 MiB of lines).
             for _ in 0..2_000 {
                 let after = self.last_seq.get_value();
-                match crate::api::task_events(crate::api::SessionRef::Existing(session), task, after, 0).await {
+                match crate::api::task_events(crate::api::SessionRef::Existing(session), task, after, 0, None).await {
                     Ok(page) if !page.events.is_empty() && self.task.get_untracked() == Some(task) => {
                         for (seq, line) in &page.events {
                             self.line(*seq, line);
@@ -128,8 +137,26 @@ impl Timeline {
         stream::close();
         self.task.set(None);
         self.earlier.set(false);
+        self.clear_draft();
         self.seqs.set_value(Vec::new());
         self.steps.try_update(std::mem::take).unwrap_or_default()
+    }
+
+    fn clear_draft(self) {
+        self.draft_version.set_value(0);
+        if self.draft.with_untracked(Option::is_some) {
+            self.draft.set(None);
+        }
+    }
+
+    /// The reply being written, as a page brought it: shown when newer than what is shown.
+    #[cfg_attr(not(feature = "csr"), allow(dead_code))]
+    pub fn partial(self, partial: crate::api::PartialText) {
+        if partial.version <= self.draft_version.get_value() {
+            return;
+        }
+        self.draft_version.set_value(partial.version);
+        self.draft.set((!partial.text.is_empty()).then_some(partial.text));
     }
 
     /// One output line, numbered by the server.
@@ -247,13 +274,15 @@ mod stream {
     use super::Timeline;
     use crate::api::{task_events, SessionRef};
     use gloo_timers::future::TimeoutFuture;
+    use leptos::prelude::GetValue;
     use std::cell::Cell;
     use uuid::Uuid;
 
     /// How long one call waits for a line on the server: well under a tunnel's cut.
     const WAIT_MS: u32 = 20_000;
     /// A pause between answers: fast output arrives in a few larger pages, not one request per
-    /// line, and a step still shows within about this long of being written.
+    /// line, and a step still shows within about this long of being written. Streamed words come
+    /// at this cadence too: a few words at a time, four times a second, through any tunnel.
     const BETWEEN_MS: u32 = 250;
 
     thread_local! {
@@ -274,7 +303,8 @@ mod stream {
             let mut after = 0;
             let mut failures: u32 = 0;
             while current() == generation {
-                match task_events(SessionRef::Existing(session), task, after, WAIT_MS).await {
+                let words_seen = timeline.draft_version.get_value();
+                match task_events(SessionRef::Existing(session), task, after, WAIT_MS, Some(words_seen)).await {
                     Ok(page) => {
                         if current() != generation {
                             return;
@@ -282,6 +312,10 @@ mod stream {
                         let quiet = page.events.is_empty();
                         for (seq, line) in &page.events {
                             timeline.line(*seq, line);
+                        }
+                        // After the lines: the words may belong to a message they just began.
+                        if let Some(partial) = page.partial {
+                            timeline.partial(partial);
                         }
                         after = page.after;
                         if quiet && page.status.is_finished() {

@@ -1,5 +1,6 @@
 //! The components: a sign-in screen, then the chat with its session switcher.
 
+mod address;
 mod approvals;
 mod backoff;
 mod browser;
@@ -8,13 +9,16 @@ pub mod conversation;
 mod drawer;
 mod follow;
 mod format;
+mod highlight;
 mod live;
 mod markdown;
 mod nudge;
+mod outbox;
 mod request;
 mod sessions;
 mod sign_in;
 mod state;
+mod steps;
 
 use crate::api::{whoami, Me};
 use leptos::prelude::*;

@@ -23,14 +23,11 @@ enum Panel {
 }
 
 #[component]
-pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen: Callback<()>) -> impl IntoView {
+pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen: Callback<Option<Uuid>>) -> impl IntoView {
     let open: RwSignal<Option<(Uuid, Panel)>> = RwSignal::new(None);
     let offset = browser::utc_offset_minutes();
     let shown = move || if state.show_archived.get() { state.archived } else { state.sessions };
-    let choose = move |session| {
-        state.open(session);
-        on_chosen.run(());
-    };
+    let choose = move |session| on_chosen.run(session);
     let toggle_archived = move |_| {
         open.set(None);
         state.show_archived.update(|shown| *shown = !*shown);
@@ -75,7 +72,7 @@ fn SessionRow(
     now: RwSignal<i64>,
     offset: i32,
     open: RwSignal<Option<(Uuid, Panel)>>,
-    on_chosen: Callback<()>,
+    on_chosen: Callback<Option<Uuid>>,
 ) -> impl IntoView {
     let row = Memo::new(move |_| state.listed_session(id, SessionSummary::clone));
     let read = move |f: fn(&SessionSummary) -> String| row.with(|r| r.as_ref().map(f).unwrap_or_default());
@@ -111,10 +108,7 @@ fn SessionRow(
                     type="button"
                     class="session"
                     aria-current=move || (state.session.get() == Some(id)).then_some("true")
-                    on:click=move |_| {
-                        state.open(Some(id));
-                        on_chosen.run(());
-                    }
+                    on:click=move |_| on_chosen.run(Some(id))
                 >
                     <span class="session-title">{title}</span>
                     <span class="session-meta">

@@ -1,11 +1,13 @@
 //! The chat's state and the calls that change it: open a session, send, and follow a task to its
 //! end, one wait at a time.
 
+use super::address::{self, Step};
 use super::backoff;
 use super::browser;
 use super::conversation::{build, reply_entry, Entry};
 use super::live::Timeline;
 use super::nudge::Nudge;
+use super::outbox::{self, Unsent};
 use super::request;
 use crate::api::timeline::TimelineItem;
 use crate::api::{
@@ -24,6 +26,9 @@ const WAITING_POLL: Duration = Duration::from_secs(1);
 
 /// Sessions listed at most (the server's limit is 100).
 const SESSIONS_LISTED: usize = 50;
+
+/// How long a message the machine was too busy to take waits before it is sent again.
+const BUSY_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy)]
 pub struct ChatState {
@@ -64,6 +69,8 @@ pub struct ChatState {
     /// The conversation is kept at its newest content (see `follow`).
     pub pinned: RwSignal<bool>,
     generation: StoredValue<u64>,
+    /// Messages on their way to the machine (by id): one try at a time each.
+    sending: StoredValue<HashSet<Uuid>>,
 }
 
 impl ChatState {
@@ -92,6 +99,7 @@ impl ChatState {
             watching: RwSignal::new(None),
             pinned: RwSignal::new(true),
             generation: StoredValue::new(0),
+            sending: StoredValue::new(HashSet::new()),
         }
     }
 
@@ -165,8 +173,15 @@ impl ChatState {
         }
     }
 
-    /// Shows a session (or a blank new one) and follows its unfinished task, if any.
+    /// Goes to a session (or a blank new one): a step in the browser's history.
     pub fn open(self, session: Option<Uuid>) {
+        address::show(session, Step::Push);
+        self.show(session);
+    }
+
+    /// Shows a session (or a blank new one) and follows its unfinished task, if any. The address
+    /// is the caller's: it named the session already (Back), or will (see `open`).
+    pub fn show(self, session: Option<Uuid>) {
         self.stop_following();
         self.pinned.set(true);
         self.session.set(session);
@@ -174,9 +189,12 @@ impl ChatState {
         browser::remember_session(session);
         self.entries.set(Vec::new());
         self.tasks.set(Vec::new());
-        if let Some(id) = session {
-            self.loading.set(true);
-            spawn_local(self.load(id));
+        match session {
+            Some(id) => {
+                self.loading.set(true);
+                spawn_local(self.load(id));
+            }
+            None => self.entries.set(self.waiting_entries(None)),
         }
     }
 
@@ -189,7 +207,9 @@ impl ChatState {
         match transcript {
             Ok(transcript) => {
                 self.offline.set(false);
-                self.entries.set(build(&transcript.turns, &transcript.tasks));
+                let mut entries = build(&transcript.turns, &transcript.tasks);
+                entries.extend(self.waiting_entries(Some(id)));
+                self.entries.set(entries);
                 let unfinished = transcript.tasks.iter().find(|t| !t.status.is_finished()).map(|t| (t.task_id, t.pending_approvals.clone()));
                 self.tasks.set(transcript.tasks);
                 if let Some((task, waiting)) = unfinished {
@@ -201,52 +221,184 @@ impl ChatState {
         }
     }
 
-    /// Sends a message in the open session, with the permission mode picked for it (`None`: the
-    /// CLI's default, ask). While a task of the session runs, the server queues it.
-    pub fn send(self, message: String, permission_mode: Option<String>) {
-        let session = self.session.get_untracked();
-        let (placeholder, sent_at) = (Uuid::nil(), browser::now_ms());
-        let behind = self.watching.get_untracked().is_some();
+    /// Sends a message in the open session, with the permission mode and model picked for it
+    /// (`None`: the CLI's defaults). While a task of the session runs, the server queues it. The message is
+    /// kept in the outbox until the machine accepts it.
+    pub fn send(self, text: String, permission_mode: Option<String>, model: Option<String>) {
+        let message = Unsent {
+            id: Uuid::new_v4(),
+            session: self.session.get_untracked(),
+            text,
+            permission_mode,
+            model,
+            automatic: true,
+            reason: None,
+        };
+        outbox::put(&message);
         self.notice.set(None);
         // The user acted: show them what follows.
         self.pinned.set(true);
+        let behind = self.watching.get_untracked().is_some();
+        let (id, text) = (message.id, message.text.clone());
+        // First, so that the entry shows as on its way (no Stop yet) from its first rendering.
+        self.deliver(message);
         self.entries.update(|entries| {
-            entries.push(Entry::User { text: message.clone() });
-            entries.push(Entry::Working { task_id: placeholder, since_ms: sent_at, queued: behind, ahead: None });
+            entries.push(Entry::User { text });
+            entries.push(Entry::Working { task_id: id, since_ms: browser::now_ms(), queued: behind, ahead: None });
         });
-        spawn_local(async move {
-            let request = ChatRequest { message, permission_mode, ..Default::default() };
-            let submitted = submit_chat(session.map_or(SessionRef::New, SessionRef::Existing), request).await;
-            match submitted {
-                Ok(submitted) => {
-                    if session.is_none() {
-                        self.session.set(Some(submitted.session_id));
-                        browser::remember_session(Some(submitted.session_id));
-                    }
-                    let queued = submitted.status == TaskStatus::Queued;
-                    self.set_working(placeholder, Entry::Working { task_id: submitted.task_id, since_ms: sent_at, queued, ahead: None });
-                    self.refresh_sessions();
-                    if self.watching.get_untracked().is_none() {
-                        self.follow(submitted.session_id, submitted.task_id);
-                    }
-                }
-                Err(e) => {
-                    self.set_working(placeholder, Entry::Failure { reason: e.to_string(), cancelled: false, task_id: None });
-                    self.failed(&e);
+    }
+
+    /// Sends every message waiting in the outbox that may go by itself (each to the session it
+    /// was written in): once signed in, and whenever the machine can be reached again.
+    pub fn send_waiting(self) {
+        for message in outbox::load().into_iter().filter(|m| m.automatic) {
+            self.deliver(message);
+        }
+    }
+
+    /// "Resend" on a message that was not sent.
+    pub fn resend(self, id: Uuid) {
+        if let Some(message) = outbox::get(id) {
+            self.deliver(message);
+        }
+    }
+
+    /// "Discard" on a message that was not sent: it goes, with its bubble.
+    pub fn discard(self, id: Uuid) {
+        outbox::remove(id);
+        self.entries.update(|entries| {
+            if let Some(at) = entries.iter().position(|e| matches!(e, Entry::Unsent { id: i, .. } if *i == id)) {
+                entries.remove(at);
+                if at > 0 && matches!(entries[at - 1], Entry::User { .. }) {
+                    entries.remove(at - 1);
                 }
             }
         });
     }
 
-    /// Replaces the working entry of `task` with `entry`. The list is touched only when that
-    /// changes it: every entry re-renders (Markdown included) when it is.
-    fn set_working(self, task: Uuid, entry: Entry) {
+    /// "Retry" on a failed task: its message again, as a new message in this session.
+    pub fn retry(self, failed_task: Option<Uuid>) {
+        let message = failed_task.and_then(|id| self.tasks.with_untracked(|tasks| tasks.iter().find(|t| t.task_id == id).map(|t| t.message.clone())));
+        if let Some(message) = message {
+            self.send(message, None, None);
+        }
+    }
+
+    /// One try at handing `message` to the machine; kept in the outbox, shown as unsent, when it
+    /// fails.
+    fn deliver(self, message: Unsent) {
+        let fresh = self.sending.try_update_value(|sending| sending.insert(message.id)).unwrap_or(false);
+        if !fresh {
+            return; // on its way already
+        }
+        let behind = self.watching.get_untracked().is_some();
+        self.set_pending(message.id, Entry::Working { task_id: message.id, since_ms: browser::now_ms(), queued: behind, ahead: None });
+        spawn_local(async move {
+            let request = ChatRequest {
+                message: message.text.clone(),
+                permission_mode: message.permission_mode.clone(),
+                model: message.model.clone(),
+                client_message_id: Some(message.id),
+                ..Default::default()
+            };
+            let submitted = submit_chat(message.session.map_or(SessionRef::New, SessionRef::Existing), request).await;
+            self.sending.update_value(|sending| {
+                sending.remove(&message.id);
+            });
+            match submitted {
+                Ok(submitted) => {
+                    outbox::remove(message.id);
+                    self.offline.set(false);
+                    self.refresh_sessions();
+                    if self.session.get_untracked() != message.session {
+                        return; // written in another session: it runs there
+                    }
+                    if message.session.is_none() {
+                        self.session.set(Some(submitted.session_id));
+                        browser::remember_session(Some(submitted.session_id));
+                        address::show(Some(submitted.session_id), Step::Replace);
+                    }
+                    // Accepted before (an answer lost on the way): the session as it stands.
+                    if submitted.status.is_finished() || self.tasks.with_untracked(|t| t.iter().any(|t| t.task_id == submitted.task_id)) {
+                        self.load(submitted.session_id).await;
+                        return;
+                    }
+                    let queued = submitted.status == TaskStatus::Queued;
+                    self.set_pending(message.id, Entry::Working { task_id: submitted.task_id, since_ms: browser::now_ms(), queued, ahead: None });
+                    if self.watching.get_untracked().is_none() {
+                        self.follow(submitted.session_id, submitted.task_id);
+                    }
+                }
+                Err(e) => {
+                    // Worth another try by itself only when the machine was not reached, was
+                    // busy, or the user must sign in first; a refusal needs the user.
+                    let automatic = matches!(e, CallError::Unreachable) || matches!(e.status(), Some(401 | 429 | 502 | 503 | 504));
+                    let reason = if e.is_signed_out() { "Signed out.".to_owned() } else { e.to_string() };
+                    let message = Unsent { automatic, reason: Some(reason.clone()), ..message };
+                    // Unless discarded meanwhile.
+                    if outbox::get(message.id).is_some() {
+                        outbox::put(&message);
+                        self.set_pending(message.id, Entry::Unsent { id: message.id, reason: Some(reason), automatic });
+                    }
+                    if e.is_signed_out() {
+                        self.signed_out.set(true);
+                    } else if matches!(e, CallError::Unreachable) || matches!(e.status(), Some(502 | 504)) {
+                        // A tunnel answers 502/504 when the machine behind it is gone: the
+                        // reachability watch sends the message once it is back.
+                        self.offline.set(true);
+                    } else if automatic {
+                        // Busy (503, 429): again after a pause, unless resent or discarded.
+                        let id = message.id;
+                        spawn_local(async move {
+                            browser::sleep(BUSY_RETRY).await;
+                            if outbox::get(id).is_some_and(|m| m.automatic) {
+                                self.resend(id);
+                            }
+                        });
+                    }
+                }
+            }
+        });
+    }
+
+    /// The messages of the outbox written in `session`, as the conversation shows them.
+    fn waiting_entries(self, session: Option<Uuid>) -> Vec<Entry> {
+        let sending = self.sending.get_value();
+        outbox::of_session(session)
+            .into_iter()
+            .flat_map(|m| {
+                let state = if sending.contains(&m.id) {
+                    Entry::Working { task_id: m.id, since_ms: browser::now_ms(), queued: false, ahead: None }
+                } else {
+                    Entry::Unsent { id: m.id, reason: m.reason, automatic: m.automatic }
+                };
+                [Entry::User { text: m.text }, state]
+            })
+            .collect()
+    }
+
+    /// Whether `task_id` is a message's own id, not yet a task's (its Stop has nothing to stop).
+    pub fn is_unsent(self, task_id: Uuid) -> bool {
+        self.sending.with_value(|s| s.contains(&task_id)) || task_id.is_nil()
+    }
+
+    /// Replaces the entry of the pending message or task `id` (working or unsent) with `entry`.
+    fn set_pending(self, id: Uuid, entry: Entry) {
         let index = self.entries.with_untracked(|entries| {
-            entries.iter().position(|e| matches!(e, Entry::Working { task_id, .. } if *task_id == task)).filter(|i| entries[*i] != entry)
+            entries
+                .iter()
+                .position(|e| matches!(e, Entry::Working { task_id, .. } | Entry::Unsent { id: task_id, .. } if *task_id == id))
+                .filter(|i| entries[*i] != entry)
         });
         if let Some(index) = index {
             self.entries.update(|entries| entries[index] = entry);
         }
+    }
+
+    /// Replaces the working entry of `task` with `entry`. The list is touched only when that
+    /// changes it: every entry re-renders (Markdown included) when it is.
+    fn set_working(self, task: Uuid, entry: Entry) {
+        self.set_pending(task, entry);
     }
 
     fn stop_following(self) {

@@ -118,9 +118,10 @@ impl Invocation {
     }
 
     /// The arguments after the program name. stream-json (which requires `--verbose`) so that
-    /// progress is captured while it happens.
+    /// progress is captured while it happens, with the reply's words as the API streams them.
     pub fn args(&self) -> Vec<OsString> {
-        let mut args: Vec<OsString> = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]
+        let mut args: Vec<OsString> =
+            ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--include-partial-messages"]
             .into_iter()
             .map(OsString::from)
             .collect();
@@ -201,7 +202,9 @@ mod tests {
             allowed_tools: Some(vec!["Bash(git *)".into(), "Read".into()]),
             max_turns: Some(3),
             max_budget_usd: Some(0.5),
+            client_message_id: Some(Uuid::new_v4()),
         };
+        let key = full.client_message_id.map(|k| k.to_string()).unwrap_or_default();
         let args: Vec<String> = Invocation::new(full, SessionMode::Resume(id))
             .expect("valid")
             .args()
@@ -212,6 +215,7 @@ mod tests {
         assert!(joined.contains(&format!("--resume {id}")), "{joined}");
         assert!(joined.contains("--model claude-sonnet-4-5 --permission-mode acceptEdits --max-turns 3 --max-budget-usd 0.5"));
         assert!(args.contains(&"--allowedTools=Bash(git *)".to_owned()));
+        assert!(!joined.contains(&key), "the message's key is the server's, never the CLI's");
     }
 
     #[test]

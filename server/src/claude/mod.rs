@@ -8,6 +8,7 @@ pub mod history;
 pub mod invocation;
 mod meta_cache;
 pub mod outcome;
+pub mod partial;
 pub mod paths;
 pub mod sessions;
 pub mod stream;

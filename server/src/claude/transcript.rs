@@ -86,14 +86,16 @@ pub fn read_turns(reader: impl BufRead) -> Vec<Turn> {
         match str_field(&value, "type") {
             Some("user") => {
                 if let Some(prompt) = user_prompt(&value) {
-                    turns.push(Turn { role: Role::User, text: prompt, tools: Vec::new(), timestamp });
+                    turns.push(Turn { role: Role::User, text: prompt, tools: Vec::new(), timestamp, synthetic: false });
                 }
             }
             Some("assistant") => {
                 let blocks = value.pointer("/message/content").and_then(Value::as_array);
-                let starts_turn = !matches!(turns.last(), Some(Turn { role: Role::Assistant, .. }));
+                // The CLI's own words stand alone, never merged into the model's reply.
+                let synthetic = value.pointer("/message/model").and_then(Value::as_str) == Some("<synthetic>");
+                let starts_turn = synthetic || !matches!(turns.last(), Some(Turn { role: Role::Assistant, synthetic: false, .. }));
                 if starts_turn {
-                    turns.push(Turn { role: Role::Assistant, text: String::new(), tools: Vec::new(), timestamp });
+                    turns.push(Turn { role: Role::Assistant, text: String::new(), tools: Vec::new(), timestamp, synthetic });
                 }
                 let Some(turn) = turns.last_mut() else { continue };
                 for block in blocks.into_iter().flatten() {
@@ -226,6 +228,16 @@ mod tests {
         assert_eq!(assistant.tools.first().map(|t| t.summary.as_str()), Some("Bash: echo multi"));
         assert!(assistant.text.contains("Tool said"), "{}", assistant.text);
         assert_eq!(turns.iter().filter(|t| t.role == Role::User).count(), 1, "tool results are not user turns");
+    }
+
+    #[test]
+    fn the_clis_own_words_are_marked_apart_from_replies() {
+        let file = fixtures().join("projects_tree/-home-dev-project/0034f1dd-f202-420b-92e7-8a4b27c7b4fa.jsonl");
+        let turns = read_turns(open(&file));
+        let error = turns.iter().find(|t| t.role == Role::Assistant).expect("the API error turn");
+        assert!(error.synthetic && error.text.starts_with("API Error: 529"), "{error:?}");
+        let reply = fixtures().join("session_tui_interactive.jsonl");
+        assert!(read_turns(open(&reply)).iter().all(|t| !t.synthetic), "the model's replies are not");
     }
 
     #[test]

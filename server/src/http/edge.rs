@@ -170,7 +170,8 @@ fn is_page(response: &Response) -> bool {
 
 fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
-    let stem = name.split('.').next().unwrap_or("");
+    // A built file has an extension; a page's address (`/s/<session uuid>`) does not.
+    let Some((stem, _)) = name.split_once('.') else { return false };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     // Trunk writes its 64-bit hash without leading zeros: 16 hex digits, sometimes fewer.
     stem.rsplit_once('-').is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -249,6 +250,7 @@ mod tests {
         assert!(!is_content_hashed("/"));
         assert!(!is_content_hashed("/sw.js"));
         assert!(!is_content_hashed("/icons/icon-192.png"));
+        assert!(!is_content_hashed("/s/7d0f3c1e-6a53-4a8e-9a43-2f1f1c0b5e11"), "a session's address is the app's page");
     }
 
     #[test]

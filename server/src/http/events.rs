@@ -45,10 +45,14 @@ pub struct EventsQuery {
     /// JSON only: at most this many lines (1 to 500, the default); a page also stops at about
     /// 1 MiB of lines, and `more` says whether lines remain after it.
     limit: Option<usize>,
+    /// JSON only: with `wait_ms`, also answer as soon as the reply being written (`partial`) is
+    /// newer than this version (0: any words at all).
+    partial_after: Option<u64>,
 }
 
-/// The task's output lines: `text/event-stream` (one `line` event per line with its `id`, then
-/// `end`) when asked for, else a page of JSON `{status, events: [{seq, event}], after, more}`
+/// The task's output lines: `text/event-stream` (one `line` event per line with its `id`, a
+/// `partial` event `{text, version}` as the reply being written grows, then `end`) when asked for, else a page of JSON `{status, events: [{seq, event}], after, more,
+/// partial?: {text, version}}` (`partial`: the reply being written, never stored)
 /// (at most `limit` lines, 500 and about 1 MiB by default and at most; ask again from `after`
 /// while `more`), at once or, with `wait_ms`, as soon as there is a line after `after`
 /// (long-poll). The stream reads the store a page at a time too.
@@ -78,9 +82,13 @@ pub async fn events(
     if !wants_stream {
         let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
         let limit = query.limit.map_or(PageLimit::MAX, PageLimit::lines);
-        let page = state.runner.events_wait(session, task, after, limit, wait).await?;
+        let page = state.runner.events_wait(session, task, after, limit, wait, query.partial_after).await?;
         let events: Vec<Value> = page.events.into_iter().map(|(seq, line)| json!({ "seq": seq, "event": as_json(&line) })).collect();
-        return Ok(Json(json!({ "status": page.status, "events": events, "after": page.after, "more": page.more })).into_response());
+        let mut body = json!({ "status": page.status, "events": events, "after": page.after, "more": page.more });
+        if let Some(partial) = page.partial {
+            body["partial"] = json!(partial);
+        }
+        return Ok(Json(body).into_response());
     }
     // Fails with 404 before any stream starts when the task is not this session's.
     state.runner.events_page(session, task, after, PageLimit::lines(1)).await?;
@@ -92,6 +100,7 @@ pub async fn events(
         wake: state.runner.activity(),
         deadline: Instant::now() + STREAM_LIFETIME,
         pending: VecDeque::new(),
+        partial_seen: 0,
         done: false,
     };
     let stream = futures_util::stream::unfold(stream, |mut s| async move { s.next().await.map(|event| (Ok::<_, Infallible>(event), s)) });
@@ -110,6 +119,9 @@ struct EventStream {
     wake: tokio::sync::broadcast::Receiver<Uuid>,
     deadline: Instant,
     pending: VecDeque<Event>,
+    /// The version of the reply being written last sent (`partial` events carry no `id`: they
+    /// are superseded, not resumed).
+    partial_seen: u64,
     done: bool,
 }
 
@@ -134,6 +146,10 @@ impl EventStream {
             for (seq, line) in page.lines {
                 self.after = seq;
                 self.pending.push_back(Event::default().id(seq.to_string()).event("line").data(line));
+            }
+            if let Some(partial) = self.runner.partial(self.task).filter(|p| p.version > self.partial_seen) {
+                self.partial_seen = partial.version;
+                self.pending.push_back(Event::default().event("partial").data(json!(partial).to_string()));
             }
             if self.pending.is_empty() {
                 if status.is_finished() {

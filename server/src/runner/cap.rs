@@ -13,6 +13,7 @@
 
 use super::spool::SpoolLine;
 use crate::store::{Cut, LineAt, OutputState};
+use crate::claude::partial;
 
 /// The first lines of a task's output stored as they come (7 MiB).
 pub const HEAD_BYTES: u64 = 7 * 1024 * 1024;
@@ -58,6 +59,8 @@ pub fn tail_window(state: &OutputState, end: u64) -> Option<u64> {
 /// does not hold it (`result_line`, read back from the file).
 pub fn ending(state: &mut OutputState, tail: Vec<SpoolLine>, result_line: Option<String>) -> Vec<(u64, String)> {
     let Some(cut) = state.cut else { return Vec::new() };
+    // Streamed words were never counted, stored nor numbered (see `output`).
+    let tail: Vec<SpoolLine> = tail.into_iter().filter(|line| !line.text.as_deref().is_some_and(partial::is_stream_event)).collect();
     let first_tail = state.next_seq.saturating_sub(tail.len() as u64);
     let (mut lines, mut bytes) = (cut.lines, cut.bytes);
     let mut kept = Vec::with_capacity(tail.len() + 2);
@@ -99,10 +102,16 @@ mod tests {
         let mut state = OutputState::default();
         let mut file: Vec<SpoolLine> = Vec::new();
         let mut stored = Vec::new();
+        let mut numbered = Vec::new();
         for (text, is_result) in lines {
             let offset = file.last().map_or(0, |l| l.offset + l.len);
             let line = SpoolLine { offset, len: text.len() as u64 + 1, text: Some(text.clone()) };
             file.push(line.clone());
+            // As `output` does: streamed words are not numbered.
+            if partial::is_stream_event(text) {
+                continue;
+            }
+            numbered.push(text.clone());
             let seq = state.next_seq;
             state.next_seq += 1;
             if let Some(kept) = admit(&mut state, seq, line, *is_result) {
@@ -112,7 +121,7 @@ mod tests {
         let end = file.last().map_or(0, |l| l.offset + l.len);
         if let Some(window) = tail_window(&state, end) {
             let tail: Vec<SpoolLine> = file.iter().filter(|l| l.offset >= window).cloned().collect();
-            let result_line = state.result.map(|r| lines[(r.seq - 1) as usize].0.clone());
+            let result_line = state.result.map(|r| numbered[(r.seq - 1) as usize].clone());
             stored.extend(ending(&mut state, tail, result_line));
         }
         stored.sort_by_key(|(seq, _)| *seq);
@@ -131,6 +140,25 @@ mod tests {
         let value: Value = serde_json::from_str(line).expect("the marker is JSON");
         assert_eq!((value["type"].as_str(), value["subtype"].as_str()), (Some("system"), Some("output_truncated")));
         (value["lines"].as_u64().unwrap_or(0), value["bytes"].as_u64().unwrap_or(0))
+    }
+
+    #[test]
+    fn streamed_words_in_a_cut_output_are_neither_numbered_nor_kept() {
+        let word = (r#"{"type":"stream_event","event":{"type":"content_block_delta","delta":{"type":"text_delta","text":"w "}}}"#.to_owned(), false);
+        let mut lines = Vec::new();
+        for n in 0..4_000 {
+            lines.push(word.clone());
+            lines.push(assistant(n, 4_000));
+        }
+        lines.push(word);
+        lines.push(result());
+        let stored = run(&lines);
+        let seqs: Vec<u64> = stored.iter().map(|(seq, _)| *seq).collect();
+        assert!(seqs.windows(2).all(|w| w[1] > w[0]), "in order");
+        assert_eq!(seqs.last(), Some(&4_001), "4,000 messages and the result");
+        assert!(stored.iter().all(|(_, line)| !partial::is_stream_event(line)));
+        let (cut_lines, _) = stored.iter().find(|(_, l)| l.contains("output_truncated")).map(|(_, l)| marker_counts(l)).expect("a cut");
+        assert_eq!(cut_lines as usize + stored.len() - 1, 4_001, "the marker counts only what was numbered");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::claude::invocation::{Invocation, SessionMode};
 use crate::claude::outcome::{decide, Exit, Outcome, RunEnd};
 use crate::claude::version::INSTALL_HINT;
 use crate::store::TaskRecord;
+use app::api::timeline::Progress;
 use app::api::TaskStatus;
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
@@ -98,7 +99,7 @@ async fn record(inner: &Arc<Inner>, outcome: Recorded, output: &SharedOutput) {
             .store
             .run(move |store| {
                 store.withdraw_pending_approvals(recorded.task_id, now_ms())?;
-                store.finish_task(recorded.task_id, recorded.status, recorded.result.as_ref(), recorded.error.as_deref(), recorded.exit_code, now_ms())
+                store.finish_task(recorded.task_id, recorded.status, recorded.result.as_ref(), recorded.error.as_deref(), recorded.exit_code, now_ms(), recorded.summary.as_ref())
             })
             .await;
         match stored {
@@ -389,6 +390,8 @@ struct Recorded {
     result: Option<serde_json::Value>,
     error: Option<String>,
     exit_code: Option<i32>,
+    /// What it did, in counts: kept with the outcome.
+    summary: Option<Progress>,
 }
 
 /// Stores the tail of the output and decides the outcome (blocking).
@@ -416,9 +419,8 @@ fn finish(inner: &Inner, task: &TaskRecord, output: &mut Output, end: Ending) ->
         Outcome::Failed { reason, result } => (TaskStatus::Failed, result.as_ref(), Some(reason.as_str())),
         Outcome::Cancelled { reason, result } => (TaskStatus::Cancelled, result.as_ref(), Some(reason.as_str())),
     };
-    if let Ok(mut progress) = inner.progress.lock() {
-        progress.remove(&task.id);
-    }
+    let summary = inner.progress.lock().ok().and_then(|mut progress| progress.remove(&task.id));
+    inner.drafts.remove(task.id);
     inner.detach_stdin(task.id);
-    Recorded { task_id: task.id, status, result: result.cloned(), error: error.map(str::to_owned), exit_code }
+    Recorded { task_id: task.id, status, result: result.cloned(), error: error.map(str::to_owned), exit_code, summary }
 }

@@ -11,6 +11,7 @@
 mod cap;
 mod approvals;
 mod control;
+mod drafts;
 mod execute;
 mod output;
 mod process;
@@ -117,6 +118,8 @@ struct Inner {
     activity: broadcast::Sender<Uuid>,
     /// What each running task is doing, from its output so far.
     progress: Mutex<HashMap<Uuid, Progress>>,
+    /// The reply each running task is writing (`--include-partial-messages`).
+    drafts: drafts::Drafts,
     /// Finished tasks as clients see them: they no longer change, and polling a finished task is
     /// the hottest read there is (clients poll until they notice the end, then often again).
     finished_views: Mutex<HashMap<Uuid, Arc<TaskView>>>,
@@ -156,6 +159,7 @@ impl Runner {
                 finished: broadcast::channel(1024).0,
                 activity: broadcast::channel(4096).0,
                 progress: Mutex::default(),
+                drafts: drafts::Drafts::default(),
                 finished_views: Mutex::default(),
                 stdins: Mutex::default(),
                 adopted: Mutex::default(),
@@ -184,10 +188,15 @@ impl Runner {
         let id = Uuid::new_v4();
         let place = self.inner.hold_place(session_id)?;
         let created_at = now_ms();
-        self.inner
+        let earlier = self
+            .inner
             .store
             .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
             .await?;
+        if let Some(earlier) = earlier {
+            // The same message sent again: its task, as it stands (the place in line goes back).
+            return Ok(Submitted { task_id: earlier.id, status: earlier.status, session_id: earlier.session_id });
+        }
         let ahead = place.take(|| self.enqueue(session_id, id));
         self.audit(caller, "task_submitted", session_id, id).await;
         let first_in_line = ahead == 0;
@@ -255,10 +264,11 @@ impl Runner {
         Ok(self.inner.store.run(move |store| store.lines_before(task_id, before, limit)).await?)
     }
 
-    /// Like [`Runner::events_page`], but waits up to `wait` for a first line (or the task's end):
-    /// the long-poll form, for clients behind a proxy that holds a streamed answer back until it
-    /// ends (a Cloudflare quick tunnel does that to Server-Sent Events).
-    /// The page says where to continue: after its last line, or where it was asked from.
+    /// Like [`Runner::events_page`], but waits up to `wait` for a first line, the task's end, or
+    /// (with `partial_after`) words of the reply newer than that version: the long-poll form, for
+    /// clients behind a proxy that holds a streamed answer back until it ends (a Cloudflare quick
+    /// tunnel does that to Server-Sent Events). The page says where to continue: after its last
+    /// line, or where it was asked from; and carries the reply being written, if any.
     pub async fn events_wait(
         &self,
         session: SessionRef,
@@ -266,6 +276,7 @@ impl Runner {
         after: u64,
         limit: PageLimit,
         wait: Duration,
+        partial_after: Option<u64>,
     ) -> Result<EventsPage, RunnerError> {
         let mut activity = self.inner.activity.subscribe();
         let mut finished = self.inner.finished.subscribe();
@@ -273,9 +284,11 @@ impl Runner {
         loop {
             // Re-read on every wake-up (also on a lagged channel): the store is the truth.
             let (page, status) = self.events_page(session, task_id, after, limit).await?;
-            if !page.lines.is_empty() || status.is_finished() || tokio::time::Instant::now() >= deadline {
+            let partial = if status.is_finished() { None } else { self.inner.drafts.get(task_id) };
+            let new_words = partial_after.is_some_and(|seen| partial.as_ref().is_some_and(|p| p.version > seen));
+            if !page.lines.is_empty() || new_words || status.is_finished() || tokio::time::Instant::now() >= deadline {
                 let after = page.lines.last().map_or(after, |(seq, _)| *seq);
-                return Ok(EventsPage { status, events: page.lines, after, more: page.more });
+                return Ok(EventsPage { status, events: page.lines, after, more: page.more, partial });
             }
             tokio::select! {
                 _ = finished.recv() => {}
@@ -285,7 +298,17 @@ impl Runner {
         }
     }
 
-    /// Wakes on new output lines of any task (receivers filter by id).
+    /// The folder the CLI runs in.
+    pub fn project(&self) -> &std::path::Path {
+        &self.inner.settings.cli.project
+    }
+
+    /// The reply `task_id` is writing, while it runs (`--include-partial-messages`).
+    pub fn partial(&self, task_id: Uuid) -> Option<app::api::PartialText> {
+        self.inner.drafts.get(task_id)
+    }
+
+    /// Wakes on new output lines (or words of a reply) of any task (receivers filter by id).
     pub fn activity(&self) -> broadcast::Receiver<Uuid> {
         self.inner.activity.subscribe()
     }
@@ -559,7 +582,7 @@ impl Inner {
         };
         let progress = match task.status {
             TaskStatus::Processing => self.progress.lock().ok().and_then(|p| p.get(&task.id).cloned()),
-            _ => None,
+            _ => task.summary.clone(),
         };
         let pending_approvals = match task.status {
             TaskStatus::Processing => {

@@ -5,9 +5,11 @@
 //! one chunk per call (see `execute`), so a CLI printing 40 MB never holds up a request.
 
 use super::cap;
+use super::drafts::DraftChange;
 use super::spool::{file_tail, SpoolReader};
 use super::{now_ms, Inner};
 use crate::claude::control::{self, ControlLine};
+use crate::claude::partial;
 use crate::claude::stream::{parse_line, ResultLine, StreamLine};
 use app::api::ApprovalStatus;
 use crate::store::{LineAt, OutputState, StoreError};
@@ -107,11 +109,21 @@ impl Output {
         let mut steps = Vec::new();
         let mut kept = Vec::new();
         let mut controls = Vec::new();
+        let mut draft = Vec::new();
         for line in lines {
+            let parsed = line.text.as_deref().map(parse_line);
+            // Words as the API streams them: for the live view only. Not stored, not counted,
+            // not numbered (stored lines stay numbered 1, 2, 3... without gaps).
+            if let Some(StreamLine::Event(event)) = &parsed {
+                if let Some(partial) = partial::classify(event) {
+                    draft.extend(DraftChange::of(partial));
+                    continue;
+                }
+            }
             let seq = self.state.next_seq;
             self.state.next_seq += 1;
             let mut is_result = false;
-            match line.text.as_deref().map(parse_line) {
+            match parsed {
                 Some(StreamLine::Result(result, raw)) => {
                     is_result = true;
                     self.result = Some((*result, raw));
@@ -128,6 +140,15 @@ impl Output {
             }
         }
         self.state.read_offset = self.reader.consumed();
+        // Only streamed words: nothing to store. The reading state is saved with the next line
+        // that is (after a restart these few lines are read again, and still not stored).
+        let only_words = kept.is_empty() && controls.is_empty() && self.state.result == before.result && self.state.cut == before.cut;
+        if only_words {
+            if inner.drafts.apply(self.task_id, draft) {
+                let _ = inner.activity.send(self.task_id);
+            }
+            return more;
+        }
         // Requests first: the lines saved with the reading state are never read again, and a
         // request lost with them would leave the CLI waiting for an answer no one is asked for.
         let asked = self.apply(inner, controls);
@@ -150,7 +171,8 @@ impl Output {
                 }
             }
         }
-        if stored {
+        let drafted = inner.drafts.apply(self.task_id, draft);
+        if stored || drafted {
             let _ = inner.activity.send(self.task_id);
         }
         more

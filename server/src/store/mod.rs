@@ -188,6 +188,10 @@ fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
             }
         }
     }
+    // On an added column: after it exists. One task per message a client sent (see insert_task).
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_client_message ON tasks (client_message_id) WHERE client_message_id IS NOT NULL;",
+    )?;
     move_task_events(conn)
 }
 
@@ -214,6 +218,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     ("auth_sessions", "binding", "BLOB", None),
     ("audit", "count", "INTEGER NOT NULL DEFAULT 1", None),
     ("audit", "last_at", "INTEGER", None),
+    ("tasks", "client_message_id", "TEXT", None),
+    ("tasks", "summary", "TEXT", None),
     (
         "tasks",
         "cost_usd",

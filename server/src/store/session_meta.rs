@@ -165,7 +165,7 @@ mod tests {
         let store = Store::in_memory()?;
         let session = Uuid::new_v4();
         let first = task(&store, session, 1)?;
-        store.finish_task(first, TaskStatus::Failed, Some(&cost(0.5)), Some("boom"), Some(1), 10)?;
+        store.finish_task(first, TaskStatus::Failed, Some(&cost(0.5)), Some("boom"), Some(1), 10, None)?;
         let state = |store: &Store| store.sessions_tasks(&[session]).map(|m| m.get(&session).copied().unwrap_or_default());
         assert_eq!(state(&store)?, SessionTasks { state: Some(SessionState::Failed), cost_usd: Some(0.5), unfinished: false });
         let second = task(&store, session, 2)?;
@@ -173,8 +173,8 @@ mod tests {
         assert_eq!(state(&store)?.state, Some(SessionState::Queued));
         store.mark_running(second, 4242, None, 4)?;
         assert_eq!(state(&store)?.state, Some(SessionState::Running), "running wins over the queued one behind it");
-        store.finish_task(second, TaskStatus::Completed, Some(&cost(0.25)), None, Some(0), 20)?;
-        store.finish_task(third, TaskStatus::Cancelled, None, None, None, 21)?;
+        store.finish_task(second, TaskStatus::Completed, Some(&cost(0.25)), None, Some(0), 20, None)?;
+        store.finish_task(third, TaskStatus::Cancelled, None, None, None, 21, None)?;
         assert_eq!(state(&store)?, SessionTasks { state: Some(SessionState::Cancelled), cost_usd: Some(0.75), unfinished: false });
         assert!(store.sessions_tasks(&[Uuid::new_v4()])?.is_empty(), "no task, no entry");
         Ok(())
@@ -186,7 +186,7 @@ mod tests {
         let session = Uuid::new_v4();
         for (finished_at, usd) in [(50, 1.0), (150, 0.5), (250, 0.25)] {
             let id = task(&store, session, finished_at - 1)?;
-            store.finish_task(id, TaskStatus::Completed, Some(&cost(usd)), None, Some(0), finished_at)?;
+            store.finish_task(id, TaskStatus::Completed, Some(&cost(usd)), None, Some(0), finished_at, None)?;
         }
         let unfinished = task(&store, session, 300)?;
         assert_eq!(store.spend_since(200, 100)?, (0.25, 0.75));
@@ -194,7 +194,7 @@ mod tests {
         // Money spent stays spent: deleting or purging the tasks leaves the spend as it was.
         let other = Uuid::new_v4();
         let id = task(&store, other, 260)?;
-        store.finish_task(id, TaskStatus::Completed, Some(&cost(2.0)), None, Some(0), 270)?;
+        store.finish_task(id, TaskStatus::Completed, Some(&cost(2.0)), None, Some(0), 270, None)?;
         assert_eq!(store.spend_since(200, 100)?, (2.25, 2.75));
         store.delete_session(other, 400)?;
         store.delete_task(unfinished)?;

@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::claude::sessions::{title_line, PendingSession};
+use app::api::timeline::Progress;
 use app::api::{ChatRequest, TaskStatus};
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
@@ -31,11 +32,13 @@ pub struct TaskRecord {
     pub result: Option<Value>,
     pub error: Option<String>,
     pub events: u64,
+    /// What a finished task did, in counts (see [`Progress`]): its steps show as they did live.
+    pub summary: Option<Progress>,
 }
 
 const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, status, created_at, started_at,
         finished_at, pid, proc_start, exit_code, result, error,
-        (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id)
+        (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id), summary
     FROM tasks";
 
 /// Copies the cost of the tasks the condition that follows selects into `spent`, before they are
@@ -59,6 +62,7 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
     let request: String = row.get(3)?;
     let status: String = row.get(4)?;
     let result: Option<String> = row.get(11)?;
+    let summary: Option<String> = row.get(14)?;
     let fields = (row.get(2)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?, row.get(10)?, row.get(12)?, row.get(13)?);
     Ok((|| {
         let (creates_session, created_at, started_at, finished_at, pid, proc_start, exit_code, error, events): (
@@ -85,6 +89,7 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
             proc_start: proc_start.map(|v| v as u64),
             exit_code,
             result: result.and_then(|r| serde_json::from_str(&r).ok()),
+            summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
             error,
             events: events as u64,
         })
@@ -92,19 +97,30 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
 }
 
 impl Store {
-    pub fn insert_task(&self, task: &NewTask<'_>) -> Result<(), StoreError> {
+    /// Stores a new queued task, unless the request's `client_message_id` names a task stored
+    /// already (a client sending again after a lost answer): then that task, and nothing stored.
+    pub fn insert_task(&self, task: &NewTask<'_>) -> Result<Option<TaskRecord>, StoreError> {
         let request = serde_json::to_string(task.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let client_message_id = task.request.client_message_id.map(|id| id.to_string());
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
-            params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at],
+        let inserted = tx.execute(
+            "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at, client_message_id)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) ON CONFLICT DO NOTHING",
+            params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at, client_message_id],
         )?;
-        // A deleted session the user resumes (its transcript was kept) is listed again.
-        tx.execute("UPDATE session_meta SET deleted = 0 WHERE session_id = ?1 AND deleted = 1", [task.session_id.to_string()])?;
-        tx.commit()?;
-        Ok(())
+        if inserted == 1 {
+            // A deleted session the user resumes (its transcript was kept) is listed again.
+            tx.execute("UPDATE session_meta SET deleted = 0 WHERE session_id = ?1 AND deleted = 1", [task.session_id.to_string()])?;
+            tx.commit()?;
+            return Ok(None);
+        }
+        let mut statement = tx.prepare_cached(&format!("{SELECT_TASK} WHERE client_message_id = ?1"))?;
+        match statement.query_row([client_message_id], read_task).optional()? {
+            Some(existing) => Ok(Some(existing?)),
+            // Not a repeated message: the id itself was taken (a v4 UUID: never in practice).
+            None => Err(StoreError::Corrupt(format!("task {} exists already", task.id))),
+        }
     }
 
     pub fn get_task(&self, id: Uuid) -> Result<Option<TaskRecord>, StoreError> {
@@ -138,11 +154,14 @@ impl Store {
         error: Option<&str>,
         exit_code: Option<i32>,
         finished_at: i64,
+        summary: Option<&Progress>,
     ) -> Result<(), StoreError> {
         let cost = result.and_then(|r| r.get("total_cost_usd")).and_then(Value::as_f64);
+        let summary = summary.and_then(|s| serde_json::to_string(s).ok());
         self.writer()?.execute(
-            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6, cost_usd = ?7 WHERE id = ?1",
-            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at, cost],
+            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6, summary = ?7, cost_usd = ?8
+             WHERE id = ?1",
+            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at, summary, cost],
         )?;
         Ok(())
     }
@@ -222,7 +241,7 @@ mod tests {
         store.save_output(id, &[(1, "{\"a\":1}".into()), (2, "{\"b\":2}".into())], &state)?;
         store.save_output(id, &[(2, "{\"b\":2}".into()), (3, "{\"c\":3}".into())], &state)?;
         let result = serde_json::json!({"type": "result", "result": "hi"});
-        store.finish_task(id, TaskStatus::Completed, Some(&result), None, Some(0), 3)?;
+        store.finish_task(id, TaskStatus::Completed, Some(&result), None, Some(0), 3, None)?;
         let task = store.get_task(id)?.expect("stored");
         assert_eq!(task.status, TaskStatus::Completed);
         assert_eq!(task.result, Some(result));
