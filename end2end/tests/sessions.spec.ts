@@ -39,6 +39,12 @@ async function expectNoPageScroll(page: Page) {
 }
 
 test.describe("sessions that tell their state", () => {
+  // A narrow desktop window: below the width where the sessions become a sidebar, so that both
+  // projects open the drawer as a phone does.
+  test.beforeEach(async ({ page, isMobile }) => {
+    if (!isMobile) await page.setViewportSize({ width: 900, height: 800 });
+  });
+
   test("a running session shows Running in the open drawer, then its cost once it ends", async ({ page }, testInfo) => {
     await signIn(page);
     await newSession(page);

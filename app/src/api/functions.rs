@@ -90,9 +90,8 @@ pub async fn list_sessions(limit: usize, archived: bool, utc_offset_minutes: i32
     backend()?.sessions(crate::api::SessionQuery { limit, archived, utc_offset_minutes }).await.map_err(fail)
 }
 
-/// Sets the user's title (`Some("")` clears it; `None` leaves it) and/or archives the session.
-/// Sent as JSON: a form encoding cannot be relied on to tell an empty title from none.
-#[server(prefix = "/api/fn", endpoint = "update_session", input = leptos::server_fn::codec::Json)]
+/// Sets the user's title (`Some` blank clears it; `None` leaves it) and/or archives the session.
+#[server(prefix = "/api/fn", endpoint = "update_session")]
 pub async fn update_session(session_id: Uuid, title: Option<String>, archived: Option<bool>) -> Result<SessionSummary, CallError> {
     use backend_call::*;
     backend()?.update_session(session_id, crate::api::SessionPatch { title: title.map(Some), archived }).await.map_err(fail)

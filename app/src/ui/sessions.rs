@@ -10,6 +10,7 @@ use super::browser;
 use super::format::{folder_name, relative_time, usd};
 use super::state::ChatState;
 use crate::api::{delete_session, update_session, SessionState, SessionSummary};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -35,12 +36,13 @@ pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen
     };
     view! {
         <nav class="sessions" aria-label="Sessions">
-            <Show
-                when=move || !state.show_archived.get()
-                fallback=|| view! { <h2 class="sessions-heading">"Archived sessions"</h2> }
-            >
-                <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button>
-            </Show>
+            {move || {
+                if state.show_archived.get() {
+                    Either::Left(view! { <h2 class="sessions-heading">"Archived sessions"</h2> })
+                } else {
+                    Either::Right(view! { <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button> })
+                }
+            }}
             <p class="spend" data-testid="spend">
                 {move || {
                     let spend = state.spend.get();
@@ -52,11 +54,12 @@ pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen
                     <SessionRow state=state id=id now=now offset=offset open=open on_chosen=on_chosen />
                 </For>
             </ul>
-            <Show when=move || shown().with(Vec::is_empty)>
-                <p class="empty">
-                    {move || if state.show_archived.get() { "No archived sessions." } else { "No sessions yet in this project." }}
-                </p>
-            </Show>
+            {move || {
+                shown().with(Vec::is_empty).then(|| {
+                    let empty = if state.show_archived.get_untracked() { "No archived sessions." } else { "No sessions yet in this project." };
+                    view! { <p class="empty">{empty}</p> }
+                })
+            }}
             // A toggle keeps its name; pressed, it shows the archived sessions.
             <button type="button" class="archived-toggle" aria-pressed=move || state.show_archived.get().to_string() on:click=toggle_archived>
                 "Archived"
@@ -207,7 +210,10 @@ fn Rename(state: ChatState, id: Uuid, row: Memo<Option<SessionSummary>>, open: R
     });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        update(state, id, open, error, Some(draft.get_untracked()), None);
+        // Blank clears the title. Sent as a space, not as "": a form encoding may read an empty
+        // value as none (leave it), and the server trims a title anyway.
+        let title = draft.get_untracked();
+        update(state, id, open, error, Some(if title.trim().is_empty() { " ".to_owned() } else { title }), None);
     };
     view! {
         <form class="session-rename" on:submit=save>
