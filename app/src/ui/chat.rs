@@ -69,10 +69,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         let current = state.session.get();
         match current {
             None => "New session".to_owned(),
-            Some(id) => state
-                .sessions
-                .with(|list| list.iter().find(|s| s.session_id == id).map(|s| s.title.clone()))
-                .unwrap_or_else(|| "Session".to_owned()),
+            Some(id) => state.listed_session(id, |s| s.title.clone()).unwrap_or_else(|| "Session".to_owned()),
         }
     };
     let cost = move || {
