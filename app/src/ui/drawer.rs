@@ -2,7 +2,7 @@
 //! back gesture) closes it instead of leaving the app; Escape, a tap beside it, the header's
 //! button and choosing a session close it too. Opening it refreshes the session list, and so
 //! does every few seconds while it shows and a listed session has a task queued or running. On
-//! a wide screen it is a sidebar that is always there.
+//! a wide screen it is a sidebar that is always there, listing again every half minute.
 
 use super::address::{self, Step};
 use super::browser;
@@ -12,6 +12,9 @@ use std::time::Duration;
 
 /// How often an open drawer lists the sessions again while one of them is busy.
 const BUSY_REFRESH: Duration = Duration::from_secs(5);
+
+/// How often the sidebar lists the sessions again when none is busy.
+const SIDEBAR_REFRESH: Duration = Duration::from_secs(30);
 
 /// From this width the sessions are a permanent sidebar (as in style/main.css).
 const SIDEBAR_FROM: &str = "(min-width: 62.5rem)";
@@ -67,7 +70,9 @@ impl Drawer {
             cancel();
             let busy = |list: &Vec<crate::api::SessionSummary>| list.iter().any(|s| s.state.is_some_and(|st| st.is_active()));
             let busy = drawer.shown() && (state.sessions.with(busy) || (state.show_archived.get() && state.archived.with(busy)));
-            if let Some(handle) = busy.then(|| set_timeout_with_handle(move || state.refresh_sessions(), BUSY_REFRESH).ok()).flatten() {
+            // A sidebar is always in view: sessions started elsewhere show within a while.
+            let wait = if busy { Some(BUSY_REFRESH) } else { drawer.wide.get().then_some(SIDEBAR_REFRESH) };
+            if let Some(handle) = wait.and_then(|wait| set_timeout_with_handle(move || state.refresh_sessions(), wait).ok()) {
                 pending.set_value(Some(handle));
             }
         });
