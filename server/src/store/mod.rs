@@ -14,12 +14,14 @@ mod auth_sessions;
 mod devices;
 mod lines;
 mod output;
+mod push;
 mod tasks;
 
 pub use approvals::ApprovalRecord;
 pub use audit::AuditEntry;
 pub use lines::{LinesPage, PageLimit};
 pub use output::{Cut, LineAt, OutputState};
+pub use push::{NewSubscription, SubscriptionRecord};
 pub use tasks::{NewTask, TaskRecord};
 
 

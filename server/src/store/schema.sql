@@ -102,3 +102,16 @@ CREATE TABLE IF NOT EXISTS approvals (
     PRIMARY KEY (task_id, request_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (status, requested_at);
+
+-- Browsers that asked for Web Push notifications (the PushSubscription they gave). At most
+-- store::push::MAX_SUBSCRIPTIONS are kept, the newest; a push service's 404/410 deletes one, and
+-- "Sign out everywhere" deletes them all.
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+    id              TEXT PRIMARY KEY,      -- a UUID
+    endpoint        TEXT NOT NULL UNIQUE,  -- the push resource (https, or http to loopback)
+    p256dh          TEXT NOT NULL,         -- the browser's ECDH public key, base64url
+    auth            TEXT NOT NULL,         -- its authentication secret, base64url
+    name            TEXT,
+    created_at      INTEGER NOT NULL,      -- ms since the Unix epoch
+    last_success_at INTEGER
+) WITHOUT ROWID;
