@@ -27,6 +27,8 @@ struct Browser {
     auth: [u8; 16],
     /// What the stand-in answers a push with.
     answer: StatusCode,
+    /// Posts answered 503 before that, as an overloaded push service does.
+    unavailable_first: usize,
 }
 
 impl Browser {
@@ -36,7 +38,7 @@ impl Browser {
                 break secret;
             }
         };
-        Self { secret, auth: rand::random(), answer }
+        Self { secret, auth: rand::random(), answer, unavailable_first: 0 }
     }
 
     /// `PushSubscription.toJSON()`, as the app posts it.
@@ -82,9 +84,12 @@ impl PushService {
 
     /// Subscribes a new browser through the server's route; its endpoint here.
     async fn subscribe(&self, server: &Server, name: &str, answer: StatusCode) -> Value {
+        self.subscribe_browser(server, name, Browser::new(answer)).await
+    }
+
+    async fn subscribe_browser(&self, server: &Server, name: &str, browser: Browser) -> Value {
         let (_, key) = server.get("/api/push/key").await;
         *self.server_key.lock().expect("lock") = key["public_key"].as_str().expect("key").to_owned();
-        let browser = Browser::new(answer);
         let mut body = browser.subscription(&format!("{}/push/{name}", self.origin));
         body["name"] = json!(name);
         self.browsers.lock().expect("lock").insert(name.to_owned(), browser);
@@ -127,8 +132,12 @@ async fn receive(State(service): State<PushService>, Path(name): Path<String>, h
     if let Err(problem) = check_vapid(header("authorization").as_deref(), &service.origin, &server_key) {
         problems.push(problem);
     }
-    let browsers = service.browsers.lock().expect("lock");
-    let Some(browser) = browsers.get(&name) else { return StatusCode::NOT_FOUND };
+    let mut browsers = service.browsers.lock().expect("lock");
+    let Some(browser) = browsers.get_mut(&name) else { return StatusCode::NOT_FOUND };
+    if browser.unavailable_first > 0 {
+        browser.unavailable_first -= 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     let auth = web_push_native::Auth::clone_from_slice(&browser.auth);
     let payload = match web_push_native::decrypt(body.to_vec(), &browser.secret, &auth) {
         Ok(plain) => serde_json::from_slice(&plain).unwrap_or_else(|e| {
@@ -335,6 +344,24 @@ async fn a_gone_subscription_is_deleted() {
 }
 
 #[tokio::test]
+async fn a_push_the_service_could_not_take_is_sent_again() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let service = PushService::start().await;
+    let browser = Browser { unavailable_first: 1, ..Browser::new(StatusCode::CREATED) };
+    service.subscribe_browser(&server, "phone", browser).await;
+
+    let (task, session) = server.submit("new", "hello").await;
+    let ended = Instant::now();
+    server.wait_finished(&session, &task, LONG).await;
+    let received = service.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(received[0].payload["task_id"], task.as_str());
+    assert!(ended.elapsed() >= Duration::from_secs(1), "after a pause, not at once: {:?}", ended.elapsed());
+    let (_, list) = server.get("/api/push/subscriptions").await;
+    assert!(list["subscriptions"][0]["last_success_at"].is_i64(), "a 503 keeps the subscription: {list}");
+}
+
+#[tokio::test]
 async fn a_dead_push_service_never_slows_a_task() {
     let dirs = Dirs::new();
     let server = Server::start(&dirs);
@@ -371,6 +398,31 @@ async fn a_dead_push_service_never_slows_a_task() {
         assert!(asked.elapsed() < Duration::from_secs(1), "/health took {:?}", asked.elapsed());
     }
     assert!(!held.lock().expect("lock").is_empty(), "the silent service was tried (and left hanging)");
+}
+
+/// The server's bound on one post (push::sender::SEND_TIMEOUT).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_post_the_service_never_answers_is_given_up_at_its_time_limit() {
+    use tokio::io::AsyncReadExt;
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let endpoint = format!("http://{}/push/silent", silent.local_addr().expect("address"));
+    let (code, body) = server.post_json("/api/push/subscriptions", &Browser::new(StatusCode::CREATED).subscription(&endpoint)).await;
+    assert_eq!(code, 200, "{body}");
+
+    let (task, session) = server.submit("new", "hello").await;
+    server.wait_finished(&session, &task, LONG).await;
+    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(10), silent.accept()).await.expect("the server posts").expect("accept");
+    let connected = Instant::now();
+    let mut request = Vec::new();
+    // Read the request and never answer: the server must hang up by itself.
+    let closed = tokio::time::timeout(SEND_TIMEOUT + Duration::from_secs(5), stream.read_to_end(&mut request)).await;
+    assert!(closed.is_ok(), "still connected after {:?}", connected.elapsed());
+    assert!(connected.elapsed() >= SEND_TIMEOUT - Duration::from_secs(1), "hung up early: {:?}", connected.elapsed());
+    assert!(String::from_utf8_lossy(&request).starts_with("POST /push/silent"), "{}", String::from_utf8_lossy(&request));
 }
 
 #[tokio::test]
