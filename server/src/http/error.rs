@@ -109,7 +109,7 @@ impl From<PushError> for ApiError {
             PushError::Invalid(message) => ApiError::BadRequest(message),
             PushError::NotFound(_) => ApiError::NotFound(error.to_string()),
             PushError::Store(error) => error.into(),
-            PushError::Key(_) | PushError::Client(_) => {
+            PushError::Key(_) => {
                 tracing::error!(%error, "push request failed");
                 ApiError::Internal
             }

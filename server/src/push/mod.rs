@@ -39,8 +39,6 @@ pub enum PushError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("cannot set up the Web Push client: {0}")]
-    Client(String),
 }
 
 /// The push side of the server: its key, the subscriptions, and the sender.
@@ -53,7 +51,7 @@ impl Push {
     /// Loads (or makes) the key and starts the dispatcher on the current runtime.
     pub fn start(data_dir: &Path, store: Arc<Store>, contact: String) -> Result<Self, PushError> {
         let key = VapidKey::load_or_create(data_dir)?;
-        let shared = Arc::new(sender::Shared::new(store, key, contact).map_err(|e| PushError::Client(e.to_string()))?);
+        let shared = Arc::new(sender::Shared::new(store, key, contact));
         let (events, receiver) = mpsc::channel(QUEUED_PAYLOADS);
         tokio::spawn(sender::dispatch(shared.clone(), receiver));
         Ok(Self { shared, events })

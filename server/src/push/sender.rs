@@ -20,7 +20,7 @@ use crate::store::{Store, SubscriptionRecord};
 use axum::http::{header, HeaderValue, StatusCode};
 use reqwest::Url;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
@@ -50,29 +50,37 @@ pub struct Shared {
     pub key: VapidKey,
     pub contact: String,
     pub presence: Presence,
-    client: reqwest::Client,
+    /// Made at the first push: a server nobody subscribed to never loads the TLS roots.
+    client: OnceLock<Result<reqwest::Client, String>>,
     sending: Semaphore,
     waiting: Arc<Semaphore>,
 }
 
 impl Shared {
-    pub fn new(store: Arc<Store>, key: VapidKey, contact: String) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(SEND_TIMEOUT)
-            // A push service answers; it does not send us elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("claude-remote/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self {
+    pub fn new(store: Arc<Store>, key: VapidKey, contact: String) -> Self {
+        Self {
             store,
             key,
             contact,
             presence: Presence::default(),
-            client,
+            client: OnceLock::new(),
             sending: Semaphore::new(SENDING),
             waiting: Arc::new(Semaphore::new(WAITING)),
-        })
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        let made = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(SEND_TIMEOUT)
+                // A push service answers; it does not send us elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("claude-remote/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|error| format!("cannot set up the HTTP client: {error}"))
+        });
+        made.as_ref().map_err(Clone::clone)
     }
 }
 
@@ -230,7 +238,11 @@ async fn post(shared: &Shared, subscription: &SubscriptionRecord, body: &[u8], k
         Ok(request) => request,
         Err(reason) => return Delivery::Unusable(reason),
     };
-    match tokio::time::timeout(SEND_TIMEOUT, shared.client.execute(request)).await {
+    let client = match shared.client() {
+        Ok(client) => client,
+        Err(reason) => return Delivery::Unusable(reason),
+    };
+    match tokio::time::timeout(SEND_TIMEOUT, client.execute(request)).await {
         Err(_) => Delivery::Failed("no answer in time".into()),
         Ok(Err(error)) => Delivery::Failed(error.to_string()),
         Ok(Ok(response)) => match response.status() {
