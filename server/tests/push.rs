@@ -259,6 +259,12 @@ async fn subscriptions_are_listed_deleted_and_ended_by_sign_out_everywhere() {
     let (code, _) = server.delete("/api/push/subscriptions/not-an-id").await;
     assert_eq!(code, 400);
 
+    let (_, audit) = server.get("/api/audit").await;
+    let events: Vec<(&str, &str)> =
+        audit["entries"].as_array().expect("entries").iter().map(|e| (e["event"].as_str().unwrap_or(""), e["detail"].as_str().unwrap_or(""))).collect();
+    assert!(events.contains(&("push_subscribed", "https://push.example (Pixel 7)")), "who subscribed, and to which service (never the path): {events:?}");
+    assert!(events.iter().any(|(event, _)| *event == "push_unsubscribed"), "{events:?}");
+
     let response = server.http.post(server.url("/api/fn/sign_out_everywhere")).basic_auth(USER, Some(PASSWORD)).send().await.expect("POST");
     assert!(response.status().is_success(), "{}", response.status());
     let (_, list) = server.get("/api/push/subscriptions").await;

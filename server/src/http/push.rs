@@ -7,7 +7,8 @@ use crate::push::presence::{PRESENCE_TTL, RENEW_EVERY};
 use crate::push::subscription::{SubscriptionRequest, SubscriptionView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::Json;
+use app::api::Caller;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -51,8 +52,12 @@ pub async fn key(State(state): State<AppState>) -> Json<PublicKey> {
         (status = 400, description = "Not https (nor http to loopback), or keys that are not a P-256 point and a 16-byte secret", body = ErrorBody),
     ),
     security(("basic" = []), ("cookie" = [])))]
-pub async fn subscribe(State(state): State<AppState>, ApiJson(request): ApiJson<SubscriptionRequest>) -> Result<Json<SubscriptionView>, ApiError> {
-    Ok(Json(state.push.subscribe(request).await?))
+pub async fn subscribe(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(request): ApiJson<SubscriptionRequest>,
+) -> Result<Json<SubscriptionView>, ApiError> {
+    Ok(Json(state.push.subscribe(&caller, request).await?))
 }
 
 #[utoipa::path(get, path = "/api/push/subscriptions", tag = "push",
@@ -70,9 +75,9 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<SubscriptionList
         (status = 404, description = "No such subscription", body = ErrorBody),
     ),
     security(("basic" = []), ("cookie" = [])))]
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn delete(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let id = Uuid::try_parse(&id).map_err(|_| ApiError::BadRequest("subscription id must be a UUID".into()))?;
-    state.push.unsubscribe(id).await?;
+    state.push.unsubscribe(&caller, id).await?;
     Ok(Json(serde_json::json!({ "status": "deleted" })))
 }
 

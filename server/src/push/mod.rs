@@ -16,7 +16,8 @@ mod sender;
 pub mod subscription;
 
 use crate::runner::now_ms;
-use crate::store::{Store, StoreError};
+use crate::store::{AuditEntry, Store, StoreError};
+use app::api::Caller;
 use keys::{KeyError, VapidKey};
 use payload::Payload;
 use std::path::Path;
@@ -70,9 +71,11 @@ impl Push {
         self.shared.presence.set(session_id, visible);
     }
 
-    pub async fn subscribe(&self, request: SubscriptionRequest) -> Result<SubscriptionView, PushError> {
+    /// Stores the browser's subscription; audited (who, and where its pushes will go).
+    pub async fn subscribe(&self, caller: &Caller, request: SubscriptionRequest) -> Result<SubscriptionView, PushError> {
         let new = request.validate()?;
         let record = self.shared.store.run(move |store| store.upsert_push_subscription(&new, now_ms())).await?;
+        self.audit(caller, "push_subscribed", &record.endpoint, record.name.as_deref()).await;
         Ok(record.into())
     }
 
@@ -81,10 +84,26 @@ impl Push {
         Ok(records.into_iter().map(SubscriptionView::from).collect())
     }
 
-    pub async fn unsubscribe(&self, id: Uuid) -> Result<(), PushError> {
+    pub async fn unsubscribe(&self, caller: &Caller, id: Uuid) -> Result<(), PushError> {
         match self.shared.store.run(move |store| store.delete_push_subscription(id)).await? {
-            true => Ok(()),
+            true => {
+                self.audit(caller, "push_unsubscribed", &id.to_string(), None).await;
+                Ok(())
+            }
             false => Err(PushError::NotFound(id)),
+        }
+    }
+
+    async fn audit(&self, caller: &Caller, event: &'static str, what: &str, name: Option<&str>) {
+        // The endpoint's origin says which push service; its path is the browser's secret.
+        let target = reqwest::Url::parse(what).map_or_else(|_| what.to_owned(), |url| url.origin().ascii_serialization());
+        let detail = match name {
+            Some(name) => format!("{target} ({name})"),
+            None => target,
+        };
+        let entry = AuditEntry::now(event, caller).detail(detail);
+        if let Err(error) = self.shared.store.run(move |store| store.append_audit(&entry)).await {
+            tracing::warn!(%error, event, "cannot write the audit log");
         }
     }
 }
