@@ -381,6 +381,9 @@ async fn a_dead_push_service_never_slows_a_task() {
             holder.lock().expect("lock").push(stream);
         }
     });
+    // And a healthy one beside them: its pushes are not held up by theirs.
+    let service = PushService::start().await;
+    service.subscribe(&server, "phone", StatusCode::CREATED).await;
     let refused = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let refused_address = refused.local_addr().expect("address");
     drop(refused);
@@ -390,8 +393,9 @@ async fn a_dead_push_service_never_slows_a_task() {
         assert_eq!(code, 200, "{body}");
     }
 
-    let (task, session) = server.submit("new", "first").await;
-    server.wait_finished(&session, &task, LONG).await;
+    let (first, session) = server.submit("new", "first").await;
+    server.wait_finished(&session, &first, LONG).await;
+    let mut last = first.clone();
     for n in 0..4 {
         let started = Instant::now();
         let (task, _) = server.submit(&session, &format!("message {n}")).await;
@@ -402,6 +406,16 @@ async fn a_dead_push_service_never_slows_a_task() {
         let (code, _) = server.get("/health").await;
         assert_eq!(code, 200);
         assert!(asked.elapsed() < Duration::from_secs(1), "/health took {:?}", asked.elapsed());
+        last = task;
+    }
+    // The healthy service got the first ending at once, and the last one at most a window or two
+    // later (quick endings are folded), whatever the dead ones do.
+    let received = service.wait_for(1, Duration::from_secs(2)).await;
+    assert_eq!(received[0].payload["task_id"], first.as_str());
+    let deadline = Instant::now() + COALESCE * 2 + Duration::from_secs(3);
+    while !service.received().iter().any(|m| m.payload["task_id"] == last.as_str()) {
+        assert!(Instant::now() < deadline, "the last ending never reached the healthy service: {:?}", service.received());
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!held.lock().expect("lock").is_empty(), "the silent service was tried (and left hanging)");
 }

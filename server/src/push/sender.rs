@@ -7,9 +7,11 @@
 //! a VAPID JWT for the push service's origin, and posts it (RFC 8030: `TTL`, `Urgency`, and a
 //! `Topic` per session for endings, so a phone that was offline gets the latest one only).
 //!
-//! Bounds: [`SENDING`] posts at once, [`WAITING`] deliveries queued or retrying in all (past it
-//! a push is dropped, with a warning), each post [`SEND_TIMEOUT`] at most, [`ATTEMPTS`] tries with
-//! a doubling pause. A 404 or 410 means the browser unsubscribed: the subscription is deleted.
+//! Bounds: one post at a time per subscription (so a dead push service holds up only its own
+//! browser's pushes, and at most `store::push::MAX_SUBSCRIPTIONS` posts run at once), [`WAITING`]
+//! deliveries queued or retrying in all (past it a push is dropped, with a warning), each post
+//! [`SEND_TIMEOUT`] at most, [`ATTEMPTS`] tries with a doubling pause. A 404 or 410 means the
+//! browser unsubscribed: the subscription is deleted.
 
 use super::keys::VapidKey;
 use super::payload::{Kind, Payload};
@@ -31,8 +33,6 @@ use uuid::Uuid;
 pub const COALESCE: Duration = Duration::from_secs(3);
 /// Sessions whose window is open at most; past it the oldest window is closed early.
 const MAX_WINDOWS: usize = 1024;
-/// Posts to push services at once.
-const SENDING: usize = 8;
 /// Deliveries waiting for a post or a retry, in all.
 const WAITING: usize = 256;
 /// One post, from connecting to the answer.
@@ -52,7 +52,8 @@ pub struct Shared {
     pub presence: Presence,
     /// Made at the first push: a server nobody subscribed to never loads the TLS roots.
     client: OnceLock<Result<reqwest::Client, String>>,
-    sending: Semaphore,
+    /// Per subscription, its turn to post: one post at a time each.
+    lanes: parking_lot::Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     waiting: Arc<Semaphore>,
 }
 
@@ -64,9 +65,16 @@ impl Shared {
             contact,
             presence: Presence::default(),
             client: OnceLock::new(),
-            sending: Semaphore::new(SENDING),
+            lanes: parking_lot::Mutex::default(),
             waiting: Arc::new(Semaphore::new(WAITING)),
         }
+    }
+
+    /// The subscription's lane; lanes no delivery holds are dropped on the way.
+    fn lane(&self, id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut lanes = self.lanes.lock();
+        lanes.retain(|_, lane| Arc::strong_count(lane) > 1);
+        lanes.entry(id).or_default().clone()
     }
 
     fn client(&self) -> Result<&reqwest::Client, String> {
@@ -197,9 +205,10 @@ enum Delivery {
 async fn deliver(shared: &Shared, subscription: &SubscriptionRecord, body: &[u8], kind: Kind, topic: Option<&str>) {
     let id = subscription.id;
     let mut pause = FIRST_RETRY;
+    let lane = shared.lane(id);
     for attempt in 1..=ATTEMPTS {
         let delivery = {
-            let Ok(_sending) = shared.sending.acquire().await else { return };
+            let _turn = lane.lock().await;
             post(shared, subscription, body, kind, topic).await
         };
         match delivery {
