@@ -11,6 +11,7 @@ use base64::Engine;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 pub const FILE: &str = "vapid.key";
@@ -24,35 +25,44 @@ pub enum KeyError {
 }
 
 pub struct VapidKey {
-    signing: SigningKey,
-    /// The uncompressed public point, base64url without padding: what the browser takes.
-    public: String,
+    secret: p256::SecretKey,
+    /// The signing key and its public point (base64url, uncompressed: what the browser takes),
+    /// derived at first use: a server no browser subscribed to never does the curve arithmetic.
+    derived: OnceLock<(SigningKey, String)>,
 }
 
 impl VapidKey {
     pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join(FILE);
         let io = |source| KeyError::Io { path: path.clone(), source };
-        let signing = match std::fs::read(&path) {
-            Ok(bytes) => SigningKey::from_slice(&bytes).map_err(|_| KeyError::Corrupt { path: path.clone() })?,
+        let secret = match std::fs::read(&path) {
+            Ok(bytes) => p256::SecretKey::from_slice(&bytes).map_err(|_| KeyError::Corrupt { path: path.clone() })?,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let signing = generate();
-                write_private(&path, &signing.to_bytes()).map_err(io)?;
-                signing
+                let secret = generate();
+                write_private(&path, &secret.to_bytes()).map_err(io)?;
+                secret
             }
             Err(error) => return Err(io(error)),
         };
-        Ok(Self::from_signing(signing))
+        Ok(Self::from_secret(secret))
     }
 
-    fn from_signing(signing: SigningKey) -> Self {
-        let point = signing.verifying_key().to_encoded_point(false);
-        Self { public: URL_SAFE_NO_PAD.encode(point.as_bytes()), signing }
+    fn from_secret(secret: p256::SecretKey) -> Self {
+        Self { secret, derived: OnceLock::new() }
+    }
+
+    fn derived(&self) -> &(SigningKey, String) {
+        self.derived.get_or_init(|| {
+            let signing = SigningKey::from(&self.secret);
+            let point = signing.verifying_key().to_encoded_point(false);
+            let public = URL_SAFE_NO_PAD.encode(point.as_bytes());
+            (signing, public)
+        })
     }
 
     /// The public key, base64url: the `applicationServerKey` and the header's `k=`.
     pub fn public_key(&self) -> &str {
-        &self.public
+        &self.derived().1
     }
 
     /// The `Authorization` header for a push to `audience` (the push resource's origin,
@@ -63,15 +73,16 @@ impl VapidKey {
         let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{claims}");
         // ES256 over SHA-256, as the fixed 64-byte r||s that JWS wants.
-        let signature: Signature = self.signing.sign(signing_input.as_bytes());
-        format!("vapid t={signing_input}.{}, k={}", URL_SAFE_NO_PAD.encode(signature.to_bytes()), self.public)
+        let (signing, public) = self.derived();
+        let signature: Signature = signing.sign(signing_input.as_bytes());
+        format!("vapid t={signing_input}.{}, k={public}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     }
 }
 
-fn generate() -> SigningKey {
+fn generate() -> p256::SecretKey {
     loop {
-        // Any 32 bytes below the curve's order are a key; the loop almost never turns.
-        if let Ok(key) = SigningKey::from_slice(&rand::random::<[u8; 32]>()) {
+        // Any 32 bytes below the curve's order (and not zero) are a key; the loop almost never turns.
+        if let Ok(key) = p256::SecretKey::from_slice(&rand::random::<[u8; 32]>()) {
             return key;
         }
     }
@@ -113,7 +124,7 @@ mod tests {
 
     #[test]
     fn the_jwt_names_the_audience_and_verifies_with_the_public_key() {
-        let key = VapidKey::from_signing(generate());
+        let key = VapidKey::from_secret(generate());
         let header = key.authorization("https://push.example:8443", "mailto:me@example.com", 1_000, Duration::from_secs(3600));
         let (token, k) = header.strip_prefix("vapid t=").and_then(|rest| rest.split_once(", k=")).expect("vapid t=…, k=…");
         assert_eq!(k, key.public_key());

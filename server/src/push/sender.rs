@@ -92,24 +92,20 @@ impl Shared {
     }
 }
 
-/// A session's coalescing window: endings that came while it was open, folded.
-struct Window {
-    closes: Instant,
-    held: Option<Payload>,
-}
-
 /// Reads payloads until every sender is gone.
 pub async fn dispatch(shared: Arc<Shared>, mut events: mpsc::Receiver<Payload>) {
-    let mut windows: HashMap<Uuid, Window> = HashMap::new();
+    let mut windows = Windows::default();
     loop {
-        let next_close = windows.values().map(|w| w.closes).min();
-        tokio::select! {
+        let due = tokio::select! {
             event = events.recv() => match event {
-                Some(payload) if payload.kind == Kind::Ended => fold(&shared, &mut windows, payload),
-                Some(payload) => send(&shared, payload),
+                Some(payload) if payload.kind == Kind::Ended => windows.fold(payload, Instant::now()),
+                Some(payload) => vec![payload],
                 None => return,
             },
-            () = sleep_until(next_close) => close_due(&shared, &mut windows),
+            () = sleep_until(windows.next_close()) => windows.close_due(Instant::now()),
+        };
+        for payload in due {
+            send(&shared, payload);
         }
     }
 }
@@ -121,39 +117,64 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-fn fold(shared: &Arc<Shared>, windows: &mut HashMap<Uuid, Window>, payload: Payload) {
-    let now = Instant::now();
-    if let Some(window) = windows.get_mut(&payload.session_id).filter(|w| w.closes > now) {
-        let endings = window.held.as_ref().map_or(1, |held| held.endings + 1);
-        window.held = Some(Payload { endings, ..payload });
-        return;
-    }
-    if windows.len() >= MAX_WINDOWS
-        && let Some(oldest) = windows.iter().min_by_key(|(_, w)| w.closes).map(|(id, _)| *id)
-        && let Some(held) = windows.remove(&oldest).and_then(|w| w.held)
-    {
-        send(shared, held);
-    }
-    windows.insert(payload.session_id, Window { closes: now + COALESCE, held: None });
-    send(shared, payload);
+/// A session's coalescing window: the ending that came while it was open, with their count.
+struct Window {
+    closes: Instant,
+    held: Option<Payload>,
 }
 
-/// Sends what each closed window held; a window that held something stays open one more round,
-/// so a steady stream of endings makes one push per window, not one per ending.
-fn close_due(shared: &Arc<Shared>, windows: &mut HashMap<Uuid, Window>) {
-    let now = Instant::now();
-    let due: Vec<Uuid> = windows.iter().filter(|(_, w)| w.closes <= now).map(|(id, _)| *id).collect();
-    for session_id in due {
-        let held = windows.get_mut(&session_id).and_then(|w| w.held.take());
-        match held {
-            Some(payload) => {
-                windows.insert(session_id, Window { closes: now + COALESCE, held: None });
-                send(shared, payload);
-            }
-            None => {
-                windows.remove(&session_id);
-            }
+/// The open windows, by session: which endings go now, which wait. Pure (the clock is passed
+/// in), so the folding is tested without a network or a timer.
+#[derive(Default)]
+struct Windows {
+    open: HashMap<Uuid, Window>,
+}
+
+impl Windows {
+    fn next_close(&self) -> Option<Instant> {
+        self.open.values().map(|w| w.closes).min()
+    }
+
+    /// An ending: sent at once when its session has no open window (which it then opens),
+    /// else held in it (the latest stands for all, counted in `endings`).
+    fn fold(&mut self, payload: Payload, now: Instant) -> Vec<Payload> {
+        // A window past its time whose timer has not fired yet is closed first: what it held
+        // goes now, not lost under a new window.
+        let mut due = self.close_due(now);
+        if let Some(window) = self.open.get_mut(&payload.session_id) {
+            let endings = window.held.as_ref().map_or(1, |held| held.endings + 1);
+            window.held = Some(Payload { endings, ..payload });
+            return due;
         }
+        if self.open.len() >= MAX_WINDOWS
+            && let Some(oldest) = self.open.iter().min_by_key(|(_, w)| w.closes).map(|(id, _)| *id)
+            && let Some(held) = self.open.remove(&oldest).and_then(|w| w.held)
+        {
+            due.push(held);
+        }
+        self.open.insert(payload.session_id, Window { closes: now + COALESCE, held: None });
+        due.push(payload);
+        due
+    }
+
+    /// What each closed window held. A window that held something stays open one more round,
+    /// so a steady stream of endings makes one push per window, not one per ending.
+    fn close_due(&mut self, now: Instant) -> Vec<Payload> {
+        let mut due = Vec::new();
+        self.open.retain(|_, window| {
+            if window.closes > now {
+                return true;
+            }
+            match window.held.take() {
+                Some(payload) => {
+                    due.push(payload);
+                    window.closes = now + COALESCE;
+                    true
+                }
+                None => false,
+            }
+        });
+        due
     }
 }
 
@@ -281,4 +302,63 @@ fn build(shared: &Shared, subscription: &SubscriptionRecord, body: &[u8], kind: 
         parts.headers.insert("topic", topic);
     }
     reqwest::Request::try_from(axum::http::Request::from_parts(parts, encrypted)).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending(session_id: Uuid, n: u32) -> Payload {
+        Payload {
+            kind: Kind::Ended,
+            session_id,
+            task_id: Uuid::from_u128(u128::from(n)),
+            title: "t".into(),
+            body: format!("ending {n}"),
+            status: Some("completed"),
+            tool_name: None,
+            approval_id: None,
+            cost_usd: None,
+            url: String::new(),
+            endings: 1,
+        }
+    }
+
+    #[test]
+    fn the_first_ending_goes_at_once_and_the_next_ones_as_one_at_the_windows_end() {
+        let (mut windows, session, t0) = (Windows::default(), Uuid::new_v4(), Instant::now());
+        let sent = windows.fold(ending(session, 1), t0);
+        assert_eq!(sent.len(), 1);
+        assert!(windows.fold(ending(session, 2), t0 + Duration::from_secs(1)).is_empty());
+        assert!(windows.fold(ending(session, 3), t0 + Duration::from_secs(2)).is_empty());
+        assert!(windows.close_due(t0 + Duration::from_secs(2)).is_empty(), "not yet");
+        let folded = windows.close_due(t0 + COALESCE);
+        assert_eq!((folded.len(), folded[0].body.as_str(), folded[0].endings), (1, "ending 3", 2));
+        assert!(windows.close_due(t0 + COALESCE * 2).is_empty(), "nothing more held: the window closes");
+        assert_eq!(windows.next_close(), None);
+        assert_eq!(windows.fold(ending(session, 4), t0 + COALESCE * 3).len(), 1, "a later ending goes at once again");
+    }
+
+    #[test]
+    fn sessions_are_folded_apart_and_a_late_timer_loses_nothing() {
+        let (mut windows, t0) = (Windows::default(), Instant::now());
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(windows.fold(ending(a, 1), t0).len(), 1);
+        assert_eq!(windows.fold(ending(b, 2), t0).len(), 1, "another session's ending is not held");
+        assert!(windows.fold(ending(a, 3), t0 + Duration::from_secs(1)).is_empty());
+        // The window's time passed before its timer fired: the held ending goes with the next.
+        let sent = windows.fold(ending(a, 4), t0 + COALESCE + Duration::from_millis(1));
+        assert_eq!(sent.iter().map(|p| p.body.as_str()).collect::<Vec<_>>(), ["ending 3"]);
+        let last = windows.close_due(t0 + COALESCE * 3);
+        assert_eq!(last.iter().map(|p| p.body.as_str()).collect::<Vec<_>>(), ["ending 4"]);
+    }
+
+    #[test]
+    fn open_windows_are_bounded() {
+        let (mut windows, t0) = (Windows::default(), Instant::now());
+        for n in 0..MAX_WINDOWS as u32 + 10 {
+            windows.fold(ending(Uuid::new_v4(), n), t0);
+        }
+        assert_eq!(windows.open.len(), MAX_WINDOWS);
+    }
 }
