@@ -48,18 +48,18 @@ fn listing(c: &mut Criterion) {
     let data = dataset();
     let index = || SessionIndex::new(ClaudeHome::new(data.home.clone()), data.project.clone());
 
-    let first = index().list(20, &[]);
+    let first = index().list(20, &[], &|_| true);
     assert_eq!(first.len(), 20);
     assert!(first.iter().all(|s| !s.title.is_empty()), "every listed session has a title");
-    assert_eq!(index().list(100, &[]).len(), 100);
+    assert_eq!(index().list(100, &[], &|_| true).len(), 100);
 
     let mut group = c.benchmark_group("session_listing_2000_sessions_100k_lines");
     group.bench_function("list20/cold", |b| {
-        b.iter_batched(index, |fresh| black_box(fresh.list(20, &[])), BatchSize::PerIteration)
+        b.iter_batched(index, |fresh| black_box(fresh.list(20, &[], &|_| true)), BatchSize::PerIteration)
     });
     let warm = index();
-    warm.list(20, &[]);
-    group.bench_function("list20/warm", |b| b.iter(|| black_box(warm.list(20, &[]))));
+    warm.list(20, &[], &|_| true);
+    group.bench_function("list20/warm", |b| b.iter(|| black_box(warm.list(20, &[], &|_| true))));
     group.finish();
 }
 

@@ -4,7 +4,10 @@
 use crate::runner::Runner;
 use crate::store::PageLimit;
 use crate::http::sessions::MAX_LIMIT;
-use app::api::{ApprovalDecision, Backend, DecidedApproval, EarlierEvents, EventsPage, BackendError, Caller, ChatRequest, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use app::api::{
+    ApprovalDecision, Backend, BackendError, Caller, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionPatch, SessionQuery, SessionRef,
+    SessionSummary, Submitted, TaskView, Transcript,
+};
 use uuid::Uuid;
 
 #[async_trait::async_trait]
@@ -30,8 +33,17 @@ impl Backend for Runner {
         Ok(Runner::delete(self, caller, session, task_id).await?)
     }
 
-    async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError> {
-        Ok(Runner::sessions(self, limit.clamp(1, MAX_LIMIT)).await?)
+    async fn sessions(&self, query: SessionQuery) -> Result<SessionList, BackendError> {
+        let query = SessionQuery { limit: query.limit.clamp(1, MAX_LIMIT), ..query };
+        Ok(Runner::sessions(self, query).await?)
+    }
+
+    async fn update_session(&self, session_id: Uuid, patch: SessionPatch) -> Result<SessionSummary, BackendError> {
+        Ok(Runner::update_session(self, session_id, patch).await?)
+    }
+
+    async fn delete_session(&self, caller: &Caller, session_id: Uuid, transcript: bool) -> Result<(), BackendError> {
+        Ok(Runner::delete_session(self, caller, session_id, transcript).await?)
     }
 
     fn project_name(&self) -> Option<String> {

@@ -491,3 +491,23 @@ async fn no_push_for_the_session_the_app_shows() {
     let (code, body) = server.post_json("/api/push/presence", &json!({"session_id": "new", "visible": true})).await;
     assert_eq!(code, 400, "{body}");
 }
+
+#[tokio::test]
+async fn a_push_carries_the_title_the_user_gave_the_session() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let service = PushService::start().await;
+    service.subscribe(&server, "phone", StatusCode::CREATED).await;
+    let (task, session) = server.submit("new", "first words").await;
+    server.wait_finished(&session, &task, LONG).await;
+    service.wait_for(1, Duration::from_secs(10)).await;
+
+    let renamed = server.http.patch(server.url(&format!("/api/sessions/{session}"))).basic_auth(USER, Some(PASSWORD)).json(&json!({"title": "Release prep"}));
+    let (code, body) = support::read(renamed.send().await.expect("PATCH")).await;
+    assert_eq!(code, 200, "{body}");
+    tokio::time::sleep(COALESCE).await;
+    let (task, _) = server.submit(&session, "more").await;
+    server.wait_finished(&session, &task, LONG).await;
+    let received = service.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(received[1].payload["title"], "Release prep", "{:?}", received[1].payload);
+}

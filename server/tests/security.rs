@@ -270,6 +270,8 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         ("POST", "/api/sessions/{session_id}/tasks/{task_id}/approvals/{approval_id}"),
         ("GET", "/api/sessions/{session_id}/tasks/{task_id}/events"),
         ("GET", "/api/sessions/{session_id}/messages"),
+        ("PATCH", "/api/sessions/{session_id}"),
+        ("DELETE", "/api/sessions/{session_id}"),
         ("POST", "/api/chat"),
         ("GET", "/api/audit"),
         ("GET", "/api/push/key"),

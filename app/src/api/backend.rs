@@ -3,7 +3,10 @@
 //! `server` implements [`Backend`] on its runner and provides it as Leptos context, so the server
 //! functions and the REST routes reach one code path.
 
-use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionPatch, SessionQuery, SessionRef, SessionSummary, Submitted,
+    TaskView, Transcript,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -33,7 +36,7 @@ pub enum BackendError {
     /// Too many tasks wait already (per session or in all): try again once some have finished.
     #[error("{0}")]
     Busy(String),
-    /// Settled already (an approval decided or withdrawn).
+    /// Settled already (an approval decided or withdrawn), or busy (a session whose task runs).
     #[error("{0}")]
     Conflict(String),
     /// The database cannot take a write now: retry in a moment.
@@ -82,7 +85,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn wait_task(&self, session: SessionRef, task_id: Uuid, wait_ms: u32) -> Result<TaskView, BackendError>;
     async fn cancel_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<TaskView, BackendError>;
     async fn delete_task(&self, caller: &Caller, session: SessionRef, task_id: Uuid) -> Result<(), BackendError>;
-    async fn sessions(&self, limit: usize) -> Result<SessionList, BackendError>;
+    async fn sessions(&self, query: SessionQuery) -> Result<SessionList, BackendError>;
+    /// Sets the user's title of a session and/or archives it (or brings it back).
+    async fn update_session(&self, session_id: Uuid, patch: SessionPatch) -> Result<SessionSummary, BackendError>;
+    /// Stops and forgets the session's tasks and hides it; deletes the CLI's transcript too only
+    /// when `transcript`.
+    async fn delete_session(&self, caller: &Caller, session_id: Uuid, transcript: bool) -> Result<(), BackendError>;
     /// The project's folder name.
     fn project_name(&self) -> Option<String>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;

@@ -2,7 +2,10 @@
 //! does not depend on the crate's path.
 
 use super::error::CallError;
-use super::types::{ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, Submitted, TaskView, Transcript};
+use super::types::{
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, SessionSummary, Submitted,
+    TaskView, Transcript,
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -79,10 +82,27 @@ pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), CallE
     backend()?.delete_task(&caller(), session, task_id).await.map_err(fail)
 }
 
+/// The archived sessions, or the others, with the spend of the caller's today and month (their
+/// clock `utc_offset_minutes` ahead of UTC).
 #[server(prefix = "/api/fn", endpoint = "sessions")]
-pub async fn list_sessions(limit: usize) -> Result<SessionList, CallError> {
+pub async fn list_sessions(limit: usize, archived: bool, utc_offset_minutes: i32) -> Result<SessionList, CallError> {
     use backend_call::*;
-    backend()?.sessions(limit).await.map_err(fail)
+    backend()?.sessions(crate::api::SessionQuery { limit, archived, utc_offset_minutes }).await.map_err(fail)
+}
+
+/// Sets the user's title (`Some` blank clears it; `None` leaves it) and/or archives the session.
+#[server(prefix = "/api/fn", endpoint = "update_session")]
+pub async fn update_session(session_id: Uuid, title: Option<String>, archived: Option<bool>) -> Result<SessionSummary, CallError> {
+    use backend_call::*;
+    backend()?.update_session(session_id, crate::api::SessionPatch { title: title.map(Some), archived }).await.map_err(fail)
+}
+
+/// Stops and forgets the session's tasks and hides it; the CLI's transcript file goes too only
+/// when `transcript`.
+#[server(prefix = "/api/fn", endpoint = "delete_session")]
+pub async fn delete_session(session_id: Uuid, transcript: bool) -> Result<(), CallError> {
+    use backend_call::*;
+    backend()?.delete_session(&caller(), session_id, transcript).await.map_err(fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "transcript")]

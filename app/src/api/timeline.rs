@@ -22,7 +22,8 @@ pub enum TimelineItem {
     /// them were not kept.
     Truncated { lines: u64, bytes: u64 },
     /// The CLI asks the user before a tool use (a `can_use_tool` control request) and waits.
-    Asked { request_id: String, summary: String },
+    /// `tool_use_id`: the tool call it is about (its step says the same: shown once).
+    Asked { request_id: String, summary: String, tool_use_id: Option<String> },
     /// The server's record of the answer (its `approval_decided` line).
     Decided { request_id: String, tool_name: String, allowed: bool, remember: bool, message: Option<String> },
 }
@@ -58,6 +59,7 @@ pub fn items(line: &Value) -> Vec<TimelineItem> {
             vec![TimelineItem::Asked {
                 request_id: text(line, "request_id"),
                 summary: request_summary(&tool, request.get("input").unwrap_or(&Value::Null)),
+                tool_use_id: request.get("tool_use_id").and_then(Value::as_str).map(str::to_owned),
             }]
         }
         // Written by the server when a request is answered (or times out).
@@ -326,6 +328,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_permission_request_names_the_tool_call_it_is_about() {
+        // The recorded run: so that the call shows once, as the request.
+        let run = include_str!("../../../server/tests/fixtures/claude-cli/stdio/allow_write.stdout.jsonl");
+        let steps: Vec<TimelineItem> = run.lines().filter_map(|l| serde_json::from_str(l).ok()).flat_map(|l: Value| items(&l)).collect();
+        let asked = steps.iter().find_map(|s| match s {
+            TimelineItem::Asked { tool_use_id, .. } => tool_use_id.clone(),
+            _ => None,
+        });
+        assert!(asked.is_some() && steps.iter().any(|s| matches!(s, TimelineItem::Tool { id, .. } if Some(id) == asked.as_ref())), "{steps:?}");
+    }
+
+    #[test]
     fn a_command_left_running_is_not_called_a_subagent() {
         let notice = |v: Value| items(&v).remove(0);
         let command = notice(json!({"type": "system", "subtype": "task_started", "task_id": "b7", "task_type": "local_bash", "description": "Run the dev server"}));
@@ -416,7 +430,7 @@ mod tests {
         let asked = json!({"type": "control_request", "request_id": "r1", "request": {
             "subtype": "can_use_tool", "tool_name": "Write", "input": {"file_path": "/p/hello.txt", "content": "hi"}}});
         let steps = items(&asked);
-        assert_eq!(steps, [TimelineItem::Asked { request_id: "r1".into(), summary: "Write /p/hello.txt".into() }]);
+        assert_eq!(steps, [TimelineItem::Asked { request_id: "r1".into(), summary: "Write /p/hello.txt".into(), tool_use_id: None }]);
         let mut progress = Progress::default();
         progress.observe(&steps[0], 1);
         assert_eq!(progress.last_activity.as_deref(), Some("Waiting for you: Write /p/hello.txt"));

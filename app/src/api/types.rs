@@ -301,7 +301,8 @@ pub struct DecidedApproval {
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-/// One entry of `GET /api/sessions`: the original's four fields plus title and last prompt.
+/// One entry of `GET /api/sessions`: the original's four fields plus title and last prompt, then
+/// what this service knows of it (its tasks' state and cost, the user's title, archived).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub session_id: Uuid,
@@ -310,15 +311,96 @@ pub struct SessionSummary {
     pub project: String,
     /// Last activity, milliseconds since the Unix epoch (as `history.jsonl` records it).
     pub timestamp: i64,
+    /// The user's own title when they gave one, else the CLI's title or the first prompt.
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_prompt: Option<String>,
+    /// Where the tasks this service ran in it stand; absent when it ran none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<SessionState>,
+    /// What the tasks this service ran in it cost, in all; absent when none reported a cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Hidden from the list (shown with `?archived=true`).
+    #[serde(default)]
+    pub archived: bool,
+    /// The title the user gave it (also in `title`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_title: Option<String>,
+}
+
+/// A session as its tasks leave it: an unfinished task first (waiting on the user, then running,
+/// then queued), else how its latest task ended.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionState {
+    Running,
+    Queued,
+    /// A running task waits on an approval or a question.
+    Waiting,
+    Failed,
+    Cancelled,
+    Completed,
+}
+
+impl SessionState {
+    /// Whether a task of the session is still queued or running (the list keeps refreshing).
+    pub fn is_active(self) -> bool {
+        matches!(self, SessionState::Running | SessionState::Queued | SessionState::Waiting)
+    }
+}
+
+/// What the tasks run here cost in the caller's today and this calendar month.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spend {
+    pub today_usd: f64,
+    pub month_usd: f64,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionList {
     pub sessions: Vec<SessionSummary>,
+    #[serde(default)]
+    pub spend: Spend,
+}
+
+/// What `GET /api/sessions` lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionQuery {
+    /// At most this many (1 to 100).
+    pub limit: usize,
+    /// Only the archived sessions (else only the others).
+    #[serde(default)]
+    pub archived: bool,
+    /// The caller's offset from UTC (`-new Date().getTimezoneOffset()`), for "today" and "this
+    /// month" in `spend`.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+/// The body of `PATCH /api/sessions/{session_id}`: what to change; an absent field is left as it is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    /// The user's title (trimmed, at most 200 characters); `null` or empty clears it.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
+    pub title: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+/// A field that is present, `null` included (`Some(None)`), as opposed to absent (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -394,5 +476,19 @@ mod tests {
         ] {
             assert!(bad.parse::<SessionRef>().is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_patch_tells_a_cleared_title_from_an_untouched_one() {
+        let parse = |raw: &str| serde_json::from_str::<SessionPatch>(raw).expect(raw);
+        assert_eq!(parse("{}"), SessionPatch::default());
+        assert_eq!(parse(r#"{"title": null}"#).title, Some(None));
+        assert_eq!(parse(r#"{"title": "Mine", "archived": true}"#), SessionPatch { title: Some(Some("Mine".into())), archived: Some(true) });
+        assert!(serde_json::from_str::<SessionPatch>(r#"{"name": "x"}"#).is_err());
+        let old_client: SessionSummary = serde_json::from_str(
+            r#"{"session_id":"c8672706-d3ae-4704-b798-f8e6faba515c","display":"d","project":"/p","timestamp":1,"title":"t"}"#,
+        )
+        .expect("the original fields alone");
+        assert_eq!((old_client.state, old_client.archived), (None, false));
     }
 }

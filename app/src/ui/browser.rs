@@ -15,6 +15,37 @@ pub fn now_ms() -> i64 {
     }
 }
 
+/// How far the user's clock is ahead of UTC now, in minutes (UTC+2 is 120): what "today" and
+/// "yesterday" mean to them.
+pub fn utc_offset_minutes() -> i32 {
+    #[cfg(feature = "csr")]
+    {
+        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        0
+    }
+}
+
+/// Whether a key was pressed inside an element matching `selector`: one that handles the key
+/// itself (a row's open panel takes Escape before the drawer does).
+pub fn pressed_inside(ev: &leptos::ev::KeyboardEvent, selector: &str) -> bool {
+    #[cfg(feature = "csr")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest(selector).ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        let _ = (ev, selector);
+        false
+    }
+}
+
 /// The session to reopen: the one the address names (`/s/<id>`, or a notification's
 /// `?session=`), else at `/` the last one used.
 pub fn initial_session() -> Option<uuid::Uuid> {

@@ -69,10 +69,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         let current = state.session.get();
         match current {
             None => "New session".to_owned(),
-            Some(id) => state
-                .sessions
-                .with(|list| list.iter().find(|s| s.session_id == id).map(|s| s.title.clone()))
-                .unwrap_or_else(|| "Session".to_owned()),
+            Some(id) => state.listed_session(id, |s| s.title.clone()).unwrap_or_else(|| "Session".to_owned()),
         }
     };
     let cost = move || {
@@ -302,19 +299,20 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                                 "Show earlier steps"
                             </button>
                         </Show>
-                        <Steps steps=Memo::new(move |_| {
-                            // The words being written show below as the reply; their finished
-                            // text steps would say it twice.
-                            let steps = state.timeline.steps.get();
-                            state.timeline.draft.with(|draft| match draft {
-                                Some(draft) => steps.into_iter().filter(|s| !matches!(s, TimelineItem::Text { text } if draft.contains(text.trim()))).collect(),
-                                None => steps,
+                        <Steps steps=Signal::derive(move || state.timeline.steps.get()) />
+                        {move || {
+                            // The words being written, until their message is complete: then its
+                            // text step says them.
+                            let written = state.timeline.steps.with(|steps| match steps.last() {
+                                Some(TimelineItem::Text { text }) => Some(text.trim().to_owned()),
+                                _ => None,
+                            });
+                            state.timeline.draft.with(|draft| {
+                                let draft = draft.as_deref().filter(|d| written.as_deref().is_none_or(|w| !d.trim_end().ends_with(w)))?;
+                                let html = markdown::to_html(draft);
+                                Some(view! { <div class="markdown draft" data-testid="draft" inner_html=html></div> })
                             })
-                        }) />
-                        {move || state.timeline.draft.with(|draft| draft.as_deref().map(|text| {
-                            let html = markdown::to_html(text);
-                            view! { <div class="markdown draft" data-testid="draft" inner_html=html></div> }
-                        }))}
+                        }}
                     </Show>
                 </article>
             }

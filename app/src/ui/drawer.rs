@@ -1,12 +1,17 @@
 //! The sessions drawer. An open drawer is a step in the browser's history, so Back (a phone's
 //! back gesture) closes it instead of leaving the app; Escape, a tap beside it, the header's
-//! button and choosing a session close it too. Opening it refreshes the session list. On a wide
-//! screen it is a sidebar that is always there.
+//! button and choosing a session close it too. Opening it refreshes the session list, and so
+//! does every few seconds while it shows and a listed session has a task queued or running. On
+//! a wide screen it is a sidebar that is always there.
 
 use super::address::{self, Step};
 use super::browser;
 use super::state::ChatState;
 use leptos::prelude::*;
+use std::time::Duration;
+
+/// How often an open drawer lists the sessions again while one of them is busy.
+const BUSY_REFRESH: Duration = Duration::from_secs(5);
 
 /// From this width the sessions are a permanent sidebar (as in style/main.css).
 const SIDEBAR_FROM: &str = "(min-width: 62.5rem)";
@@ -31,7 +36,9 @@ impl Drawer {
             drawer.open.set(false);
         });
         let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
+            // A session row with a panel open (rename, delete) closes that instead: whichever
+            // listener runs first, the row is marked or the event is marked handled.
+            if ev.key() == "Escape" && !ev.default_prevented() && !browser::pressed_inside(&ev, "[data-takes-escape]") {
                 drawer.close();
             }
         });
@@ -47,6 +54,24 @@ impl Drawer {
             }
             open
         });
+        // Shown, with a session at work: list again after a while. Each listing (or its failure)
+        // runs this again, so the refreshes stop once nothing is busy or the drawer closes.
+        let pending = StoredValue::new(None::<TimeoutHandle>);
+        let cancel = move || {
+            if let Some(handle) = pending.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+        };
+        Effect::new(move |_| {
+            state.listed.track();
+            cancel();
+            let busy = |list: &Vec<crate::api::SessionSummary>| list.iter().any(|s| s.state.is_some_and(|st| st.is_active()));
+            let busy = drawer.shown() && (state.sessions.with(busy) || (state.show_archived.get() && state.archived.with(busy)));
+            if let Some(handle) = busy.then(|| set_timeout_with_handle(move || state.refresh_sessions(), BUSY_REFRESH).ok()).flatten() {
+                pending.set_value(Some(handle));
+            }
+        });
+        on_cleanup(cancel);
         drawer
     }
 

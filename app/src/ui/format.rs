@@ -1,17 +1,32 @@
-//! Small text formats: relative times and money.
+//! Small text formats: relative times, money, folder names.
 
-/// "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then "12 Mar"-less fallbacks
-/// in days/weeks (no locale data in the bundle).
-pub fn relative_time(then_ms: i64, now_ms: i64) -> String {
-    let seconds = (now_ms - then_ms).max(0) / 1000;
-    match seconds {
-        0..=44 => "just now".to_owned(),
-        45..=3599 => format!("{} min ago", (seconds + 30) / 60),
-        3600..=86_399 => format!("{} h ago", seconds / 3600),
-        86_400..=172_799 => "yesterday".to_owned(),
-        172_800..=1_209_599 => format!("{} days ago", seconds / 86_400),
-        _ => format!("{} weeks ago", seconds / 604_800),
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// When something happened, as a person would say it: "just now", "5 min ago", "3 h ago" (the
+/// same day), "yesterday" (the calendar day before, at any hour), "4 days ago", "2 weeks ago",
+/// "3 months ago", "2 years ago". Days are the user's, whose clock is `utc_offset_minutes` ahead
+/// of UTC (no locale data in the bundle).
+pub fn relative_time(then_ms: i64, now_ms: i64, utc_offset_minutes: i32) -> String {
+    let ago = (now_ms - then_ms).max(0);
+    let offset = i64::from(utc_offset_minutes) * MINUTE_MS;
+    let days = (now_ms + offset).div_euclid(DAY_MS) - (then_ms.min(now_ms) + offset).div_euclid(DAY_MS);
+    match (ago, days) {
+        (0..45_000, _) => "just now".to_owned(),
+        (..HOUR_MS, _) => format!("{} min ago", (ago / MINUTE_MS).max(1)),
+        (_, 0) => format!("{} h ago", ago / HOUR_MS),
+        (_, 1) => "yesterday".to_owned(),
+        (_, 2..14) => format!("{days} days ago"),
+        (_, 14..61) => format!("{} weeks ago", days / 7),
+        (_, 61..730) => format!("{} months ago", days / 30),
+        _ => format!("{} years ago", days / 365),
     }
+}
+
+/// The last component of a path: a project's folder name.
+pub fn folder_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().filter(|name| !name.is_empty()).unwrap_or(path)
 }
 
 /// Dollars with enough precision for tiny amounts: $0.0002, $0.42, $12.30.
@@ -36,13 +51,31 @@ mod tests {
 
     #[test]
     fn times_read_like_a_person_would_say_them() {
-        let now = 1_000_000_000_000;
-        assert_eq!(relative_time(now - 10_000, now), "just now");
-        assert_eq!(relative_time(now - 5 * 60_000, now), "5 min ago");
-        assert_eq!(relative_time(now - 3 * 3_600_000, now), "3 h ago");
-        assert_eq!(relative_time(now - 30 * 3_600_000, now), "yesterday");
-        assert_eq!(relative_time(now - 4 * 86_400_000, now), "4 days ago");
-        assert_eq!(relative_time(now + 5_000, now), "just now", "clock skew is not the future");
+        // 2026-03-15 10:00 UTC.
+        let now = 1_773_568_800_000;
+        let (min, hour, day) = (60_000, 3_600_000, 86_400_000);
+        let at = |ago: i64| relative_time(now - ago, now, 0);
+        assert_eq!(at(10_000), "just now");
+        assert_eq!(at(50_000), "1 min ago");
+        assert_eq!(at(2 * min + 50_000), "2 min ago", "whole minutes, never rounded up");
+        assert_eq!(at(59 * min + 59_000), "59 min ago", "never \"60 min ago\"");
+        assert_eq!(at(hour), "1 h ago");
+        assert_eq!(at(9 * hour), "9 h ago", "01:00 the same day");
+        assert_eq!(at(11 * hour), "yesterday", "23:00 the day before");
+        assert_eq!(at(30 * hour), "yesterday");
+        assert_eq!(at(35 * hour), "2 days ago", "23:00 two days before is not yesterday");
+        assert_eq!(at(4 * day), "4 days ago");
+        assert_eq!(at(20 * day), "2 weeks ago");
+        assert_eq!(at(90 * day), "3 months ago");
+        assert_eq!(at(800 * day), "2 years ago");
+        assert_eq!(relative_time(now + 5_000, now, 0), "just now", "clock skew is not the future");
+        // At UTC-10 it is midnight starting the 15th: 11 h ago was yesterday there.
+        assert_eq!(relative_time(now - 11 * hour, now, -600), "yesterday");
+        // At UTC+13 it is 23:00 on the 15th: 11 h ago was the same day.
+        assert_eq!(relative_time(now - 11 * hour, now, 780), "11 h ago");
+        assert_eq!(folder_name("/home/dev/my-project"), "my-project");
+        assert_eq!(folder_name("/home/dev/my-project/"), "my-project");
+        assert_eq!(folder_name("/"), "/");
         assert_eq!(usd(0.000175), "$0.0002");
         assert_eq!(usd(1.5), "$1.50");
         assert_eq!(elapsed(7_400.0), "0:07");

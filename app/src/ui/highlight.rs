@@ -8,6 +8,9 @@
 //! highlight.js reads the code's text and writes it back escaped, wrapped in `<span
 //! class="hljs-…">`, so the text (what Copy copies) is unchanged and no markup can come in.
 
+// Outside the browser (the server's build) only `watch` is used, and it does nothing.
+#![cfg_attr(not(feature = "csr"), allow(dead_code))]
+
 use leptos::html::Main;
 use leptos::prelude::*;
 

@@ -11,8 +11,8 @@ use super::outbox::{self, Unsent};
 use super::request;
 use crate::api::timeline::TimelineItem;
 use crate::api::{
-    cancel_task, decide_approval, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, ChatRequest, PendingApproval,
-    CallError, SessionRef, SessionSummary, TaskStatus, TaskView,
+    cancel_task, decide_approval, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, CallError, ChatRequest,
+    PendingApproval, SessionRef, SessionSummary, Spend, TaskStatus, TaskView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,6 +24,9 @@ use uuid::Uuid;
 /// new request, not when a request is decided on another device, which shows here within this.
 const WAITING_POLL: Duration = Duration::from_secs(1);
 
+/// Sessions listed at most (the server's limit is 100).
+const SESSIONS_LISTED: usize = 50;
+
 /// How long a message the machine was too busy to take waits before it is sent again.
 const BUSY_RETRY: Duration = Duration::from_secs(5);
 
@@ -33,7 +36,18 @@ pub struct ChatState {
     pub session: RwSignal<Option<Uuid>>,
     pub entries: RwSignal<Vec<Entry>>,
     pub tasks: RwSignal<Vec<TaskView>>,
+    /// The project's sessions, archived ones aside.
     pub sessions: RwSignal<Vec<SessionSummary>>,
+    /// The archived sessions, fetched while the list shows them.
+    pub archived: RwSignal<Vec<SessionSummary>>,
+    /// The list shows the archived sessions.
+    pub show_archived: RwSignal<bool>,
+    /// What was spent today and this month (the user's days).
+    pub spend: RwSignal<Spend>,
+    /// Counts finished listings, failed ones too: what the drawer's refresh schedule follows.
+    pub listed: RwSignal<u64>,
+    /// The latest listing asked for: an older answer arriving after it is dropped.
+    listing: StoredValue<u64>,
     pub loading: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
     pub offline: RwSignal<bool>,
@@ -67,6 +81,11 @@ impl ChatState {
             entries: RwSignal::new(Vec::new()),
             tasks: RwSignal::new(Vec::new()),
             sessions: RwSignal::new(Vec::new()),
+            archived: RwSignal::new(Vec::new()),
+            show_archived: RwSignal::new(false),
+            spend: RwSignal::new(Spend::default()),
+            listed: RwSignal::new(0),
+            listing: StoredValue::new(0),
             loading: RwSignal::new(false),
             notice: RwSignal::new(None),
             offline,
@@ -94,16 +113,64 @@ impl ChatState {
         }
     }
 
+    /// Lists the sessions again (and the archived ones, while they are shown), with the spend.
     pub fn refresh_sessions(self) {
+        self.listing.update_value(|n| *n += 1);
+        let mine = self.listing.get_value();
+        let with_archived = self.show_archived.get_untracked();
         spawn_local(async move {
-            match list_sessions(50).await {
+            let offset = browser::utc_offset_minutes();
+            let listed = list_sessions(SESSIONS_LISTED, false, offset).await;
+            let archived = if with_archived { Some(list_sessions(SESSIONS_LISTED, true, offset).await) } else { None };
+            if self.listing.get_value() != mine {
+                return; // a newer listing was asked for
+            }
+            match listed {
                 Ok(list) => {
                     self.offline.set(false);
                     self.sessions.set(list.sessions);
+                    self.spend.set(list.spend);
                 }
                 Err(e) => self.failed(&e),
             }
+            match archived {
+                Some(Ok(list)) => self.archived.set(list.sessions),
+                Some(Err(e)) => self.failed(&e),
+                None => {}
+            }
+            self.listed.update(|n| *n += 1);
         });
+    }
+
+    /// The session as the lists know it (archived or not).
+    pub fn listed_session<T>(self, id: Uuid, read: impl Fn(&SessionSummary) -> T) -> Option<T> {
+        let find = |list: &Vec<SessionSummary>| list.iter().find(|s| s.session_id == id).map(&read);
+        self.sessions.with(find).or_else(|| self.archived.with(find))
+    }
+
+    /// Shows a session as the server now has it (renamed, archived or brought back) in the right
+    /// list, at once.
+    pub fn replace_session(self, summary: SessionSummary) {
+        let id = summary.session_id;
+        let (into, from) = if summary.archived { (self.archived, self.sessions) } else { (self.sessions, self.archived) };
+        from.update(|list| list.retain(|s| s.session_id != id));
+        into.update(|list| match list.iter_mut().find(|s| s.session_id == id) {
+            Some(listed) => *listed = summary,
+            None => {
+                list.push(summary);
+                list.sort_by_key(|s| std::cmp::Reverse(s.timestamp));
+            }
+        });
+    }
+
+    /// Takes a deleted session off the lists; the open one gives way to a blank new session.
+    pub fn forget_session(self, id: Uuid) {
+        for list in [self.sessions, self.archived] {
+            list.update(|list| list.retain(|s| s.session_id != id));
+        }
+        if self.session.get_untracked() == Some(id) {
+            self.open(None);
+        }
     }
 
     /// Goes to a session (or a blank new one): a step in the browser's history.

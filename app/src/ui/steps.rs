@@ -88,6 +88,8 @@ pub fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                                     </li>
                                 }
                                 .into_any(),
+                                // Waiting on the user: its "Waiting for you" step says it.
+                                None if asked_about(&steps, id) => return None,
                                 None => view! { <li class="step tool running">{summary.clone()}</li> }.into_any(),
                             },
                             TimelineItem::ToolResult { .. } => return None,
@@ -100,7 +102,7 @@ pub fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
                             TimelineItem::Truncated { .. } => {
                                 view! { <li class="step truncated">{format!("… {}", truncated_text(step))}</li> }.into_any()
                             }
-                            TimelineItem::Asked { request_id, summary } => {
+                            TimelineItem::Asked { request_id, summary, .. } => {
                                 let answered = steps.iter().any(|s| matches!(s, TimelineItem::Decided { request_id: r, .. } if r == request_id));
                                 let text = if answered { format!("Asked you: {summary}") } else { format!("Waiting for you: {summary}") };
                                 view! { <li class="step asked" class:waiting=!answered>{text}</li> }.into_any()
@@ -117,3 +119,8 @@ pub fn Steps(#[prop(into)] steps: Signal<Vec<TimelineItem>>) -> impl IntoView {
     }
 }
 
+/// Whether a permission request is about the tool call `id` (while it has no result, the request
+/// and its answer are what to show of it).
+fn asked_about(steps: &[TimelineItem], id: &str) -> bool {
+    steps.iter().any(|s| matches!(s, TimelineItem::Asked { tool_use_id: Some(t), .. } if t == id))
+}

@@ -56,64 +56,96 @@ impl SessionIndex {
         self.home.transcript(&self.project, session_id)
     }
 
-    /// Newest first, at most `limit`. `pending` are sessions started by this service whose
-    /// transcript may not exist yet; they appear as soon as their task starts.
-    pub fn list(&self, limit: usize, pending: &[PendingSession]) -> Vec<SessionSummary> {
-        let project = self.project.to_string_lossy().into_owned();
+    /// Newest first, at most `limit` of those `shown` lets through. `pending` are sessions
+    /// started by this service whose transcript may not exist yet; they appear as soon as their
+    /// task starts. Transcripts are read only for the sessions listed.
+    pub fn list(&self, limit: usize, pending: &[PendingSession], shown: &dyn Fn(Uuid) -> bool) -> Vec<SessionSummary> {
         let mut files = self.transcript_files();
+        files.retain(|(id, _, _)| shown(*id));
         files.sort_by(|a, b| b.1.modified.cmp(&a.1.modified));
         let history = self.history();
 
         let mut seen: HashMap<Uuid, ()> = HashMap::new();
         let mut out: Vec<SessionSummary> = Vec::with_capacity(limit);
         for (id, stamp, path) in files.into_iter().take(limit) {
-            let meta = self.meta(id, stamp, &path);
-            let from_history = history.get(&id);
-            let first = meta
-                .first_prompt
-                .clone()
-                .or_else(|| from_history.map(|h| h.first_prompt.clone()))
-                .unwrap_or_default();
-            out.push(SessionSummary {
-                session_id: id,
-                title: meta.title.clone().unwrap_or_else(|| first.clone()),
-                display: first,
-                project: meta.cwd.clone().unwrap_or_else(|| project.clone()),
-                timestamp: millis(stamp.modified),
-                last_prompt: meta.last_prompt.clone().or_else(|| from_history.map(|h| h.last_prompt.clone())),
-            });
+            out.push(self.summary_of_transcript(id, stamp, &path, history.get(&id)));
             seen.insert(id, ());
         }
-        for session in pending {
+        for session in pending.iter().filter(|s| shown(s.session_id)) {
             if seen.contains_key(&session.session_id) || self.transcript_path(session.session_id).exists() {
                 continue;
             }
-            out.push(SessionSummary {
-                session_id: session.session_id,
-                display: session.first_prompt.clone(),
-                project: project.clone(),
-                timestamp: session.timestamp,
-                title: session.first_prompt.clone(),
-                last_prompt: Some(session.first_prompt.clone()),
-            });
+            out.push(self.summary_of_pending(session));
             seen.insert(session.session_id, ());
         }
         // Sessions history knows whose transcript is gone (the original listed from history).
-        for (id, entry) in history.iter().filter(|(id, _)| !seen.contains_key(id)) {
+        for (id, entry) in history.iter().filter(|(id, _)| !seen.contains_key(id) && shown(**id)) {
             if !self.transcript_path(*id).exists() {
-                out.push(SessionSummary {
-                    session_id: *id,
-                    display: entry.first_prompt.clone(),
-                    project: project.clone(),
-                    timestamp: entry.timestamp,
-                    title: entry.first_prompt.clone(),
-                    last_prompt: Some(entry.last_prompt.clone()),
-                });
+                out.push(self.summary_of_history(*id, entry));
             }
         }
         out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
         out.truncate(limit);
         out
+    }
+
+    /// One session as a listing shows it: from its transcript, else as `pending` (started here),
+    /// else from the CLI's history; `None` when none of them knows it.
+    pub fn one(&self, id: Uuid, pending: Option<&PendingSession>) -> Option<SessionSummary> {
+        let path = self.transcript_path(id);
+        let history = self.history();
+        let stamp = fs::metadata(&path).ok().filter(fs::Metadata::is_file).and_then(|m| Some(FileStamp { modified: m.modified().ok()?, len: m.len() }));
+        if let Some(stamp) = stamp {
+            return Some(self.summary_of_transcript(id, stamp, &path, history.get(&id)));
+        }
+        if let Some(session) = pending {
+            return Some(self.summary_of_pending(session));
+        }
+        history.get(&id).map(|entry| self.summary_of_history(id, entry))
+    }
+
+    fn project_name(&self) -> String {
+        self.project.to_string_lossy().into_owned()
+    }
+
+    fn summary_of_transcript(&self, id: Uuid, stamp: FileStamp, path: &Path, from_history: Option<&HistoryEntry>) -> SessionSummary {
+        let meta = self.meta(id, stamp, path);
+        let first = meta
+            .first_prompt
+            .clone()
+            .or_else(|| from_history.map(|h| h.first_prompt.clone()))
+            .unwrap_or_default();
+        SessionSummary {
+            session_id: id,
+            title: meta.title.clone().unwrap_or_else(|| first.clone()),
+            display: first,
+            project: meta.cwd.clone().unwrap_or_else(|| self.project_name()),
+            timestamp: millis(stamp.modified),
+            last_prompt: meta.last_prompt.clone().or_else(|| from_history.map(|h| h.last_prompt.clone())),
+            ..unmarked(id)
+        }
+    }
+
+    fn summary_of_pending(&self, session: &PendingSession) -> SessionSummary {
+        SessionSummary {
+            display: session.first_prompt.clone(),
+            project: self.project_name(),
+            timestamp: session.timestamp,
+            title: session.first_prompt.clone(),
+            last_prompt: Some(session.first_prompt.clone()),
+            ..unmarked(session.session_id)
+        }
+    }
+
+    fn summary_of_history(&self, id: Uuid, entry: &HistoryEntry) -> SessionSummary {
+        SessionSummary {
+            display: entry.first_prompt.clone(),
+            project: self.project_name(),
+            timestamp: entry.timestamp,
+            title: entry.first_prompt.clone(),
+            last_prompt: Some(entry.last_prompt.clone()),
+            ..unmarked(id)
+        }
     }
 
     /// One session's title as a listing shows it (blocking: may read its transcript's head), or
@@ -185,6 +217,23 @@ impl SessionIndex {
     }
 }
 
+/// A summary with only its id: what the CLI's files say is filled in by the caller, what this
+/// service adds (state, cost, the user's marks) by the runner.
+fn unmarked(session_id: Uuid) -> SessionSummary {
+    SessionSummary {
+        session_id,
+        display: String::new(),
+        project: String::new(),
+        timestamp: 0,
+        title: String::new(),
+        last_prompt: None,
+        state: None,
+        cost_usd: None,
+        archived: false,
+        custom_title: None,
+    }
+}
+
 fn millis(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -213,12 +262,24 @@ mod tests {
     #[test]
     fn lists_every_fixture_session_newest_first_with_titles() {
         let (_dir, index) = fixture_home();
-        let sessions = index.list(100, &[]);
+        let sessions = index.list(100, &[], &|_| true);
         assert_eq!(sessions.len(), 21, "one per transcript file, sub-folders and non-uuid files skipped");
         assert!(sessions.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
         assert!(sessions.iter().all(|s| !s.title.is_empty() && s.project == "/home/dev/project"));
         assert!(sessions.iter().any(|s| s.title == "my-title"));
-        assert_eq!(index.list(5, &[]).len(), 5);
+        assert_eq!(index.list(5, &[], &|_| true).len(), 5);
+    }
+
+    #[test]
+    fn hidden_sessions_leave_room_for_others_and_one_is_found_by_id() {
+        let (_dir, index) = fixture_home();
+        let all = index.list(100, &[], &|_| true);
+        let hidden = all[0].session_id;
+        let shown = index.list(5, &[], &|id| id != hidden);
+        assert_eq!(shown.len(), 5, "the hidden one does not take a place");
+        assert!(shown.iter().all(|s| s.session_id != hidden));
+        assert_eq!(index.one(hidden, None).as_ref(), Some(&all[0]));
+        assert_eq!(index.one(Uuid::new_v4(), None), None);
     }
 
     #[test]
@@ -226,7 +287,7 @@ mod tests {
         let (dir, index) = fixture_home();
         let broken = dir.path().join("projects/-home-dev-project/00000000-0000-4000-8000-000000000000.jsonl");
         fs::write(&broken, b"\xff\xfe garbage\n{not json").expect("write");
-        let sessions = index.list(100, &[]);
+        let sessions = index.list(100, &[], &|_| true);
         assert_eq!(sessions.len(), 22);
     }
 
@@ -234,7 +295,7 @@ mod tests {
     fn a_pending_session_appears_before_its_transcript_exists() {
         let (_dir, index) = fixture_home();
         let pending = PendingSession { session_id: Uuid::new_v4(), first_prompt: "just started".into(), timestamp: i64::MAX };
-        let sessions = index.list(3, std::slice::from_ref(&pending));
+        let sessions = index.list(3, std::slice::from_ref(&pending), &|_| true);
         assert_eq!(sessions[0].session_id, pending.session_id);
         assert_eq!(sessions[0].display, "just started");
     }
@@ -252,10 +313,10 @@ mod tests {
     #[test]
     fn a_small_cache_lists_the_same_sessions_and_stays_within_its_bound() {
         let (_dir, mut index) = fixture_home();
-        let full = index.list(100, &[]);
+        let full = index.list(100, &[], &|_| true);
         index.transcripts = Mutex::new(MetaCache::new(5, usize::MAX));
         for _ in 0..3 {
-            assert_eq!(index.list(100, &[]), full, "what is listed does not depend on what is cached");
+            assert_eq!(index.list(100, &[], &|_| true), full, "what is listed does not depend on what is cached");
         }
         assert_eq!(index.transcripts.lock().map(|c| c.len()).unwrap_or(0), 5);
     }
@@ -264,12 +325,12 @@ mod tests {
     fn a_changed_transcript_is_read_again() {
         let (dir, index) = fixture_home();
         let id: Uuid = "c8672706-d3ae-4704-b798-f8e6faba515c".parse().expect("uuid");
-        let before = index.list(100, &[]).into_iter().find(|s| s.session_id == id).expect("listed");
+        let before = index.list(100, &[], &|_| true).into_iter().find(|s| s.session_id == id).expect("listed");
         let path = dir.path().join(format!("projects/-home-dev-project/{id}.jsonl"));
         let mut text = fs::read_to_string(&path).expect("read");
         text.push_str("{\"type\":\"custom-title\",\"customTitle\":\"renamed\"}\n");
         fs::write(&path, text).expect("write");
-        let after = index.list(100, &[]).into_iter().find(|s| s.session_id == id).expect("listed");
+        let after = index.list(100, &[], &|_| true).into_iter().find(|s| s.session_id == id).expect("listed");
         assert_ne!(before.title, "renamed");
         assert_eq!(after.title, "renamed");
     }

@@ -7,7 +7,7 @@
 
 use crate::claude::invocation::InvalidRequest;
 use crate::push::PushError;
-use crate::runner::{ApprovalError, RunnerError};
+use crate::runner::{ApprovalError, RunnerError, SessionError};
 use crate::store::StoreError;
 pub use app::api::ErrorBody;
 use app::api::{BackendError, STORE_RETRY_AFTER_SECS};
@@ -39,7 +39,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     NotFound(String),
-    /// The thing was settled already (an approval decided or withdrawn).
+    /// The thing was settled already (an approval decided or withdrawn), or is busy (a session
+    /// whose task still runs).
     #[error("{0}")]
     Conflict(String),
     /// The store cannot take a write now (another writer holds it): retry shortly.
@@ -58,12 +59,18 @@ impl From<RunnerError> for BackendError {
     fn from(error: RunnerError) -> Self {
         match error {
             RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
-            RunnerError::Invalid(_) | RunnerError::Approval(ApprovalError::Invalid(_)) => BackendError::InvalidInput(error.to_string()),
+            RunnerError::Invalid(_)
+            | RunnerError::Approval(ApprovalError::Invalid(_))
+            | RunnerError::Session(SessionError::TitleTooLong | SessionError::TitleNotOneLine | SessionError::UtcOffset) => {
+                BackendError::InvalidInput(error.to_string())
+            }
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) | RunnerError::Approval(ApprovalError::NotFound(_)) => {
                 BackendError::NotFound(error.to_string())
             }
             RunnerError::QueueFull(_) => BackendError::Busy(error.to_string()),
-            RunnerError::Approval(ApprovalError::Settled { .. }) => BackendError::Conflict(error.to_string()),
+            RunnerError::Approval(ApprovalError::Settled { .. }) | RunnerError::Session(SessionError::Busy(_)) => {
+                BackendError::Conflict(error.to_string())
+            }
             RunnerError::Store(StoreError::Busy) => BackendError::Unavailable(error.to_string()),
             RunnerError::Store(StoreError::Full) => BackendError::StorageFull(error.to_string()),
             RunnerError::Store(_) | RunnerError::Io { .. } => {
@@ -199,6 +206,10 @@ mod tests {
         assert_eq!(status(ApprovalError::Invalid("no".into()).into()), 400);
         assert_eq!(status(crate::runner::QueueFull::Total(200).into()), 429);
         assert_eq!(status(StoreError::Busy.into()), 503);
+        assert_eq!(status(SessionError::TitleTooLong.into()), 400);
+        assert_eq!(status(SessionError::UtcOffset.into()), 400);
+        assert_eq!(status(SessionError::Busy(uuid::Uuid::nil()).into()), 409);
+        assert_eq!(status(RunnerError::SessionNotFound(uuid::Uuid::nil())), 404);
         assert_eq!(status(StoreError::Full.into()), 507);
         assert_eq!(status(StoreError::Corrupt("x".into()).into()), 500);
     }

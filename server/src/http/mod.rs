@@ -55,6 +55,7 @@ pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router 
         .routes(routes!(approvals::decide))
         .routes(routes!(events::events))
         .routes(routes!(sessions::messages))
+        .routes(routes!(sessions::update, sessions::delete))
         .routes(routes!(legacy::chat))
         .routes(routes!(audit::recent))
         .routes(routes!(push::key))

@@ -25,7 +25,12 @@ impl Inner {
         runtime.spawn(async move {
             let built = tokio::task::spawn_blocking(move || {
                 let task = store.get_task(task_id).ok().flatten()?;
-                let title = sessions.title(task.session_id);
+                let mark = store.session_mark(task.session_id).ok().flatten().unwrap_or_default();
+                if mark.deleted {
+                    return None;
+                }
+                // The user's own title first, as the session list shows it.
+                let title = mark.title.or_else(|| sessions.title(task.session_id));
                 match what {
                     What::Ended => payload::ended(&task, title),
                     What::Waiting { approval_id, tool_name, input } => Some(payload::waiting(&task, title, &approval_id, &tool_name, &input)),

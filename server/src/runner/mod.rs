@@ -16,17 +16,19 @@ mod drafts;
 mod execute;
 mod output;
 mod process;
+mod sessions;
 mod spool;
 mod stdin;
 
 pub use approvals::ApprovalError;
+pub use sessions::SessionError;
 
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
 use crate::store::{AuditEntry, LinesPage, NewTask, PageLimit, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
-use app::api::{Caller, ChatRequest, EventsPage, SessionList, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
+use app::api::{Caller, ChatRequest, EventsPage, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
 use control::Controls;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -52,6 +54,8 @@ pub enum RunnerError {
     QueueFull(#[from] QueueFull),
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
 }
 
 /// A submit refused because too many tasks wait already (queued or running).
@@ -355,15 +359,6 @@ impl Runner {
                 () = tokio::time::sleep_until(deadline) => {}
             }
         }
-    }
-
-    pub async fn sessions(&self, limit: usize) -> Result<SessionList, RunnerError> {
-        let pending = self.inner.store.run(move |store| store.sessions_created(limit)).await?;
-        let inner = self.inner.clone();
-        let sessions = tokio::task::spawn_blocking(move || inner.sessions.list(limit, &pending))
-            .await
-            .unwrap_or_default();
-        Ok(SessionList { sessions })
     }
 
     pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, RunnerError> {

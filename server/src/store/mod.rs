@@ -14,6 +14,7 @@ mod auth_sessions;
 mod devices;
 mod lines;
 mod output;
+mod session_meta;
 mod push;
 mod tasks;
 
@@ -22,6 +23,7 @@ pub use audit::AuditEntry;
 pub use lines::{LinesPage, PageLimit};
 pub use output::{Cut, LineAt, OutputState};
 pub use push::{NewSubscription, SubscriptionRecord};
+pub use session_meta::{SessionMark, SessionTasks};
 pub use tasks::{NewTask, TaskRecord};
 
 
@@ -180,9 +182,12 @@ impl Drop for Reader<'_> {
 /// earlier one (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it was).
 fn prepare_schema(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(include_str!("schema.sql"))?;
-    for (table, column, declaration) in ADDED_COLUMNS {
+    for (table, column, declaration, backfill) in ADDED_COLUMNS {
         if !has_column(conn, table, column)? {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {declaration}"))?;
+            if let Some(backfill) = backfill {
+                conn.execute_batch(backfill)?;
+            }
         }
     }
     // On an added column: after it exists. One task per message a client sent (see insert_task).
@@ -209,13 +214,20 @@ fn move_task_events(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Columns added since the first schema, each also declared in `schema.sql` for new databases.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("auth_sessions", "binding", "BLOB"),
-    ("audit", "count", "INTEGER NOT NULL DEFAULT 1"),
-    ("audit", "last_at", "INTEGER"),
-    ("tasks", "client_message_id", "TEXT"),
-    ("tasks", "summary", "TEXT"),
+/// Columns added since the first schema, each also declared in `schema.sql` for new databases,
+/// with what fills the column in for the rows already there.
+const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("auth_sessions", "binding", "BLOB", None),
+    ("audit", "count", "INTEGER NOT NULL DEFAULT 1", None),
+    ("audit", "last_at", "INTEGER", None),
+    ("tasks", "client_message_id", "TEXT", None),
+    ("tasks", "summary", "TEXT", None),
+    (
+        "tasks",
+        "cost_usd",
+        "REAL",
+        Some("UPDATE tasks SET cost_usd = json_extract(result, '$.total_cost_usd') WHERE json_valid(result)"),
+    ),
 ];
 
 fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, StoreError> {

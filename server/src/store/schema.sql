@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     proc_start      INTEGER,            -- /proc/<pid>/stat start time: tells pid reuse apart
     exit_code       INTEGER,
     result          TEXT,               -- the CLI's result object, as JSON
-    error           TEXT
+    error           TEXT,
+    cost_usd        REAL                -- the result's total_cost_usd, when it gave one
 );
 CREATE INDEX IF NOT EXISTS tasks_by_session ON tasks (session_id, created_at);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
@@ -102,6 +103,26 @@ CREATE TABLE IF NOT EXISTS approvals (
     PRIMARY KEY (task_id, request_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (status, requested_at);
+
+-- What the user made of a session: their own title, archived (hidden from the list), deleted
+-- (hidden for good, its tasks forgotten; the CLI's transcript is another matter). One row per
+-- session the user changed, nothing for the others.
+CREATE TABLE IF NOT EXISTS session_meta (
+    session_id  TEXT PRIMARY KEY,
+    title       TEXT,
+    archived    INTEGER NOT NULL DEFAULT 0,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL        -- ms since the Unix epoch
+) WITHOUT ROWID;
+
+-- Spend today / this month sums task costs by when they ended: those of the tasks still here,
+-- and of those deleted or purged since (kept in `spent`, which is pruned two months on).
+CREATE INDEX IF NOT EXISTS tasks_by_finish ON tasks (finished_at);
+CREATE TABLE IF NOT EXISTS spent (
+    finished_at INTEGER NOT NULL,       -- ms since the Unix epoch
+    cost_usd    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spent_by_finish ON spent (finished_at);
 
 -- Browsers that asked for Web Push notifications (the PushSubscription they gave). At most
 -- store::push::MAX_SUBSCRIPTIONS are kept, the newest; a push service's 404/410 deletes one, and

@@ -41,6 +41,14 @@ const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, stat
         (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id), summary
     FROM tasks";
 
+/// Copies the cost of the tasks the condition that follows selects into `spent`, before they are
+/// deleted: money spent stays spent.
+pub(super) const KEEP_SPEND: &str = "INSERT INTO spent (finished_at, cost_usd) SELECT finished_at, cost_usd FROM tasks
+     WHERE cost_usd IS NOT NULL AND finished_at IS NOT NULL AND";
+
+/// How long the cost of a purged task is kept past its purge: longer than any month.
+const SPENT_KEPT_MS: i64 = 62 * 86_400_000;
+
 /// How much of a prompt the listing reads to find its first line.
 const PROMPT_PREFIX_CHARS: i64 = 2_000;
 
@@ -94,16 +102,20 @@ impl Store {
     pub fn insert_task(&self, task: &NewTask<'_>) -> Result<Option<TaskRecord>, StoreError> {
         let request = serde_json::to_string(task.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let client_message_id = task.request.client_message_id.map(|id| id.to_string());
-        let conn = self.writer()?;
-        let inserted = conn.execute(
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
             "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at, client_message_id)
              VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) ON CONFLICT DO NOTHING",
             params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at, client_message_id],
         )?;
         if inserted == 1 {
+            // A deleted session the user resumes (its transcript was kept) is listed again.
+            tx.execute("UPDATE session_meta SET deleted = 0 WHERE session_id = ?1 AND deleted = 1", [task.session_id.to_string()])?;
+            tx.commit()?;
             return Ok(None);
         }
-        let mut statement = conn.prepare_cached(&format!("{SELECT_TASK} WHERE client_message_id = ?1"))?;
+        let mut statement = tx.prepare_cached(&format!("{SELECT_TASK} WHERE client_message_id = ?1"))?;
         match statement.query_row([client_message_id], read_task).optional()? {
             Some(existing) => Ok(Some(existing?)),
             // Not a repeated message: the id itself was taken (a v4 UUID: never in practice).
@@ -144,10 +156,12 @@ impl Store {
         finished_at: i64,
         summary: Option<&Progress>,
     ) -> Result<(), StoreError> {
+        let cost = result.and_then(|r| r.get("total_cost_usd")).and_then(Value::as_f64);
         let summary = summary.and_then(|s| serde_json::to_string(s).ok());
         self.writer()?.execute(
-            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6, summary = ?7 WHERE id = ?1",
-            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at, summary],
+            "UPDATE tasks SET status = ?2, result = ?3, error = ?4, exit_code = ?5, finished_at = ?6, summary = ?7, cost_usd = ?8
+             WHERE id = ?1",
+            params![id.to_string(), status.as_str(), result.map(Value::to_string), error, exit_code, finished_at, summary, cost],
         )?;
         Ok(())
     }
@@ -163,16 +177,27 @@ impl Store {
         Ok(tasks)
     }
 
+    /// Forgets the task; what it cost still counts in the spend.
     pub fn delete_task(&self, id: Uuid) -> Result<bool, StoreError> {
-        Ok(self.writer()?.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0)
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        tx.execute(&format!("{KEEP_SPEND} id = ?1"), [id.to_string()])?;
+        let deleted = tx.execute("DELETE FROM tasks WHERE id = ?1", [id.to_string()])? > 0;
+        tx.commit()?;
+        Ok(deleted)
     }
 
-    /// Deletes finished tasks older than `before` (ms); returns how many.
+    /// Deletes finished tasks older than `before` (ms), keeping what they cost for the spend (as
+    /// long as a month's spend needs it); returns how many.
     pub fn purge_finished_before(&self, before: i64) -> Result<usize, StoreError> {
-        Ok(self.writer()?.execute(
-            "DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1",
-            [before],
-        )?)
+        const FINISHED_BEFORE: &str = "status IN ('completed', 'failed', 'cancelled') AND finished_at < ?1";
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        tx.execute(&format!("{KEEP_SPEND} {FINISHED_BEFORE}"), [before])?;
+        let purged = tx.execute(&format!("DELETE FROM tasks WHERE {FINISHED_BEFORE}"), [before])?;
+        tx.execute("DELETE FROM spent WHERE finished_at < ?1", [before.saturating_sub(SPENT_KEPT_MS)])?;
+        tx.commit()?;
+        Ok(purged)
     }
 
     /// Sessions this service created recently, with the first line of their first prompt: listed
