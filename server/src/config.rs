@@ -157,6 +157,11 @@ pub struct Config {
     #[arg(long, env = "APPROVAL_TIMEOUT", default_value = "24h", value_name = "DURATION")]
     pub approval_timeout: humantime::Duration,
 
+    /// Who runs this server, for Web Push services (the VAPID `sub` claim): a `mailto:` or
+    /// `https:` URL they may write to about the pushes it sends.
+    #[arg(long, env = "PUSH_CONTACT", default_value = "mailto:claude-remote@example.invalid", value_name = "URL")]
+    pub push_contact: String,
+
     /// Variables that only `.env` set (filled by [`Config::load`]): kept from the CLI.
     #[arg(skip)]
     pub dotenv_only: Vec<String>,

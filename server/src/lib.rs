@@ -7,6 +7,7 @@ mod backend;
 pub mod claude;
 pub mod config;
 mod http;
+mod push;
 mod runner;
 mod serve;
 pub mod site;
@@ -43,6 +44,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Runner(#[from] RunnerError),
+    #[error(transparent)]
+    Push(#[from] push::PushError),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
     #[error("TLS_CERT / TLS_KEY: {0}")]
@@ -101,6 +104,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if let Some(dir) = &config.claude_config_dir {
         cli_env.push(("CLAUDE_CONFIG_DIR".into(), dir.clone().into_os_string()));
     }
+    let push = Arc::new(push::Push::start(&config.data_dir, store.clone(), config.push_contact.clone())?);
     let runner = Runner::start(
         store.clone(),
         RunnerSettings {
@@ -113,6 +117,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             max_queued_per_session: config.max_queued_per_session as usize,
             max_queued_total: config.max_queued_total as usize,
         },
+        push.notifier(),
     )?;
     runner.spawn_approval_timeouts();
     let cli = Arc::new(CliProbe::new(claude_bin.clone()).await);
@@ -135,6 +140,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         runner,
         auth,
         store,
+        push,
         cli,
         project: project.clone(),
         sync_timeout: Duration::from_secs(config.sync_chat_timeout_secs),

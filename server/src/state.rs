@@ -2,6 +2,7 @@
 
 use crate::auth::AuthService;
 use crate::claude::version::{probe, CliStatus};
+use crate::push::Push;
 use crate::runner::Runner;
 use crate::store::Store;
 use axum::extract::FromRef;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub runner: Runner,
     pub auth: Arc<AuthService>,
     pub store: Arc<Store>,
+    pub push: Arc<Push>,
     pub cli: Arc<CliProbe>,
     /// The canonical project directory.
     pub project: PathBuf,

@@ -300,12 +300,14 @@ fn memory_kib(pid: i32, field: &str) -> u64 {
     status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
 }
 
-/// The server's peak memory while one client reads everything a task stored, however much that
-/// is, through the JSON route and the event stream. A page is at most 500 lines or 1 MiB: this
-/// test measured a 36.9 MiB peak (31 MiB before reading). Served whole, as before pages, the
-/// same 56,000 stored lines (8 MiB) made the server peak at 384 MiB (debug build): the lines,
-/// their JSON values and the answer at once, and as many SSE events.
-const READ_PEAK_BOUND_KIB: u64 = 48 * 1024;
+/// What the server's peak memory may grow by while one client reads everything a task stored,
+/// however much that is, through the JSON route and the event stream. A page is at most 500
+/// lines or 1 MiB: reading adds about 6.5 MiB here (peaks of 36.9 MiB over 31 MiB when first
+/// measured, 47-50 MiB over 40-44 MiB since: the base is mostly the debug binary's code pages,
+/// which grow with every crate linked in, so the growth is what is bounded). Served whole, as
+/// before pages, the same 56,000 stored lines (8 MiB) made the server peak at 384 MiB (debug
+/// build): the lines, their JSON values and the answer at once, and as many SSE events.
+const READ_GROWTH_BOUND_KIB: u64 = 16 * 1024;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_lines_and_one_of_ten_megabytes_are_read_a_page_at_a_time_in_bounded_memory() {
@@ -364,5 +366,5 @@ async fn a_hundred_thousand_lines_and_one_of_ten_megabytes_are_read_a_page_at_a_
         seen.len(),
         lines + 3
     );
-    assert!(peak < READ_PEAK_BOUND_KIB, "the server peaked at {peak} KiB while a client read everything");
+    assert!(peak.saturating_sub(before) < READ_GROWTH_BOUND_KIB, "the server peaked at {peak} KiB, {} KiB more, while a client read everything", peak.saturating_sub(before));
 }

@@ -274,6 +274,11 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         ("DELETE", "/api/sessions/{session_id}"),
         ("POST", "/api/chat"),
         ("GET", "/api/audit"),
+        ("GET", "/api/push/key"),
+        ("POST", "/api/push/subscriptions"),
+        ("GET", "/api/push/subscriptions"),
+        ("DELETE", "/api/push/subscriptions/{id}"),
+        ("POST", "/api/push/presence"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -285,7 +290,7 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
     let session = uuid::Uuid::new_v4().to_string();
     let task = uuid::Uuid::new_v4().to_string();
     for (method, path) in documented {
-        let url = server.url(&path.replace("{session_id}", &session).replace("{task_id}", &task).replace("{approval_id}", "a1"));
+        let url = server.url(&path.replace("{session_id}", &session).replace("{task_id}", &task).replace("{approval_id}", "a1").replace("{id}", &task));
         let request = server.http.request(method.parse().expect("method"), url).basic_auth(USER, Some(PASSWORD));
         let body = if path.contains("approvals") { json!({"decision": "allow"}) } else { json!({"message": "documented"}) };
         let request = if method == "POST" { request.json(&body) } else { request };

@@ -236,6 +236,8 @@ impl Accounts for AuthService {
             .run(|store| {
                 let ended = store.delete_all_auth_sessions()?;
                 store.delete_all_devices()?;
+                // A lost phone must not keep getting notifications either.
+                store.delete_all_push_subscriptions()?;
                 Ok(ended)
             })
             .await?;

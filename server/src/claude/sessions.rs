@@ -148,6 +148,16 @@ impl SessionIndex {
         }
     }
 
+    /// One session's title as a listing shows it (blocking: may read its transcript's head), or
+    /// `None` before the CLI wrote a transcript with a prompt in it.
+    pub fn title(&self, id: Uuid) -> Option<String> {
+        let path = self.transcript_path(id);
+        let metadata = fs::metadata(&path).ok().filter(fs::Metadata::is_file)?;
+        let stamp = FileStamp { modified: metadata.modified().ok()?, len: metadata.len() };
+        let meta = self.meta(id, stamp, &path);
+        meta.title.clone().or_else(|| meta.first_prompt.clone())
+    }
+
     /// Every `<uuid>.jsonl` directly in the project folder (sub-folders hold subagents).
     fn transcript_files(&self) -> Vec<(Uuid, FileStamp, PathBuf)> {
         let Ok(entries) = fs::read_dir(self.home.project_dir(&self.project)) else {

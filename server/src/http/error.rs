@@ -6,6 +6,7 @@
 //! [`ApiError`] of the same status.
 
 use crate::claude::invocation::InvalidRequest;
+use crate::push::PushError;
 use crate::runner::{ApprovalError, RunnerError, SessionError};
 use crate::store::StoreError;
 pub use app::api::ErrorBody;
@@ -109,6 +110,20 @@ impl From<RunnerError> for ApiError {
     }
 }
 
+impl From<PushError> for ApiError {
+    fn from(error: PushError) -> Self {
+        match error {
+            PushError::Invalid(message) => ApiError::BadRequest(message),
+            PushError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            PushError::Store(error) => error.into(),
+            PushError::Key(_) => {
+                tracing::error!(%error, "push request failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         BackendError::from(error).into()
@@ -197,6 +212,14 @@ mod tests {
         assert_eq!(status(RunnerError::SessionNotFound(uuid::Uuid::nil())), 404);
         assert_eq!(status(StoreError::Full.into()), 507);
         assert_eq!(status(StoreError::Corrupt("x".into()).into()), 500);
+    }
+
+    #[test]
+    fn push_errors_say_what_was_wrong() {
+        let status = |error: PushError| ApiError::from(error).into_response().status().as_u16();
+        assert_eq!(status(PushError::Invalid("endpoint must be https".into())), 400);
+        assert_eq!(status(PushError::NotFound(uuid::Uuid::nil())), 404);
+        assert_eq!(status(StoreError::Busy.into()), 503);
     }
 
     #[tokio::test]

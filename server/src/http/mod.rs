@@ -10,6 +10,7 @@ mod json;
 mod legacy;
 mod openapi;
 mod paths;
+mod push;
 pub mod sessions;
 mod status;
 mod tasks;
@@ -57,6 +58,10 @@ pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router 
         .routes(routes!(sessions::update, sessions::delete))
         .routes(routes!(legacy::chat))
         .routes(routes!(audit::recent))
+        .routes(routes!(push::key))
+        .routes(routes!(push::subscribe, push::list))
+        .routes(routes!(push::delete))
+        .routes(routes!(push::presence))
         .split_for_parts();
     let (public, public_document) = OpenApiRouter::new().routes(routes!(status::health)).routes(routes!(status::config)).split_for_parts();
     document.merge(public_document);

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         (name = "sessions", description = "The project's CLI sessions"),
         (name = "legacy", description = "The original synchronous call"),
         (name = "audit", description = "Sign-ins and task actions"),
+        (name = "push", description = "Web Push notifications: the server's key, subscriptions, which session the app shows"),
         (name = "status", description = "Unauthenticated status"),
     )
 )]

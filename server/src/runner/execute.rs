@@ -103,7 +103,10 @@ async fn record(inner: &Arc<Inner>, outcome: Recorded, output: &SharedOutput) {
             })
             .await;
         match stored {
-            Ok(()) => break,
+            Ok(()) => {
+                inner.announce(outcome.task_id, super::announce::What::Ended);
+                break;
+            }
             Err(error) => {
                 tracing::error!(task_id = %outcome.task_id, %error, "cannot store a task's outcome yet; trying again in {pause:?}");
                 tokio::time::sleep(pause).await;

@@ -8,6 +8,7 @@
 //! in all (a submit past either is refused, [`QueueFull`]); what each task stores of its output
 //! is capped in [`cap`], and read back a page at a time (`store::PageLimit`: 500 lines or 1 MiB).
 
+mod announce;
 mod cap;
 mod approvals;
 mod control;
@@ -101,7 +102,9 @@ pub struct Runner {
 struct Inner {
     store: Arc<Store>,
     settings: RunnerSettings,
-    sessions: SessionIndex,
+    sessions: Arc<SessionIndex>,
+    /// Where notifications go (Web Push): never waited on.
+    notifier: crate::push::Notifier,
     slots: Arc<Semaphore>,
     /// Per session, its unfinished tasks in submit order; the front one is the one running (or
     /// about to). A session has an entry exactly while its worker lives. Bounded by the settings'
@@ -143,16 +146,17 @@ pub fn now_ms() -> i64 {
 impl Runner {
     /// Creates the runner and picks up what the last run left: queued tasks are queued again,
     /// running ones are followed to their end or ended as interrupted.
-    pub fn start(store: Arc<Store>, settings: RunnerSettings) -> Result<Self, RunnerError> {
+    pub fn start(store: Arc<Store>, settings: RunnerSettings, notifier: crate::push::Notifier) -> Result<Self, RunnerError> {
         std::fs::create_dir_all(&settings.spool_dir)
             .map_err(|source| RunnerError::Io { path: settings.spool_dir.clone(), source })?;
-        let sessions = SessionIndex::new(settings.claude_home.clone(), settings.cli.project.clone());
+        let sessions = Arc::new(SessionIndex::new(settings.claude_home.clone(), settings.cli.project.clone()));
         let runner = Self {
             inner: Arc::new(Inner {
                 store,
                 slots: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
                 settings,
                 sessions,
+                notifier,
                 queues: Mutex::default(),
                 admission: Mutex::default(),
                 controls: Controls::default(),

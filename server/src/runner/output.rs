@@ -7,7 +7,7 @@
 use super::cap;
 use super::drafts::DraftChange;
 use super::spool::{file_tail, SpoolReader};
-use super::{now_ms, Inner};
+use super::{announce, now_ms, Inner};
 use crate::claude::control::{self, ControlLine};
 use crate::claude::partial;
 use crate::claude::stream::{parse_line, ResultLine, StreamLine};
@@ -188,7 +188,12 @@ impl Output {
         let now = now_ms();
         for line in controls {
             let stored = match &line {
-                ControlLine::Request(request) => inner.store.insert_approval(self.task_id, request, now),
+                ControlLine::Request(request) => inner.store.insert_approval(self.task_id, request, now).map(|new| {
+                    // Once per request, also when a restart reads it again.
+                    if new {
+                        inner.announce(self.task_id, announce::What::Waiting { approval_id: request.request_id.clone(), tool_name: request.tool_name.clone(), input: request.input.clone() });
+                    }
+                }),
                 ControlLine::Withdrawn { request_id } => {
                     inner.store.settle_approval(self.task_id, request_id, ApprovalStatus::Withdrawn, None, None, now).map(drop)
                 }
@@ -322,7 +327,7 @@ mod tests {
             max_queued_total: 200,
         };
         let store = Arc::new(Store::in_memory().expect("store"));
-        super::super::Runner::start(store, settings).expect("runner")
+        super::super::Runner::start(store, settings, crate::push::Notifier::disabled()).expect("runner")
     }
 
     fn task(inner: &Inner) -> Uuid {

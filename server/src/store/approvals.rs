@@ -68,16 +68,15 @@ fn read(row: &Row<'_>) -> rusqlite::Result<ApprovalRecord> {
 }
 
 impl Store {
-    /// Records a request read from the output (again after a restart: once).
-    pub fn insert_approval(&self, task_id: Uuid, request: &PermissionRequest, requested_at: i64) -> Result<(), StoreError> {
+    /// Records a request read from the output (again after a restart: once). Whether it is new.
+    pub fn insert_approval(&self, task_id: Uuid, request: &PermissionRequest, requested_at: i64) -> Result<bool, StoreError> {
         let input = request.input.to_string();
         let suggestions = Value::Array(request.permission_suggestions.clone()).to_string();
-        self.writer()?.execute(
+        Ok(self.writer()?.execute(
             "INSERT OR IGNORE INTO approvals (task_id, request_id, tool_name, input, description, suggestions, requested_at, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
             params![task_id.to_string(), request.request_id, request.tool_name, input, request.description, suggestions, requested_at],
-        )?;
-        Ok(())
+        )? > 0)
     }
 
     pub fn approval(&self, task_id: Uuid, request_id: &str) -> Result<Option<ApprovalRecord>, StoreError> {

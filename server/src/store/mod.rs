@@ -15,12 +15,14 @@ mod devices;
 mod lines;
 mod output;
 mod session_meta;
+mod push;
 mod tasks;
 
 pub use approvals::ApprovalRecord;
 pub use audit::AuditEntry;
 pub use lines::{LinesPage, PageLimit};
 pub use output::{Cut, LineAt, OutputState};
+pub use push::{NewSubscription, SubscriptionRecord};
 pub use session_meta::{SessionMark, SessionTasks};
 pub use tasks::{NewTask, TaskRecord};
 

@@ -123,3 +123,16 @@ CREATE TABLE IF NOT EXISTS spent (
     cost_usd    REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS spent_by_finish ON spent (finished_at);
+
+-- Browsers that asked for Web Push notifications (the PushSubscription they gave). At most
+-- store::push::MAX_SUBSCRIPTIONS are kept, the newest; a push service's 404/410 deletes one, and
+-- "Sign out everywhere" deletes them all.
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+    id              TEXT PRIMARY KEY,      -- a UUID
+    endpoint        TEXT NOT NULL UNIQUE,  -- the push resource (https, or http to loopback)
+    p256dh          TEXT NOT NULL,         -- the browser's ECDH public key, base64url
+    auth            TEXT NOT NULL,         -- its authentication secret, base64url
+    name            TEXT,
+    created_at      INTEGER NOT NULL,      -- ms since the Unix epoch
+    last_success_at INTEGER
+) WITHOUT ROWID;
