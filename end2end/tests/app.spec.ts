@@ -11,7 +11,7 @@ test("a wrong password is refused, then the right one signs in", async ({ page }
   await snap(page, testInfo, "sign-in-error");
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByLabel("Message")).toBeVisible();
+  await expect(page.getByLabel("Message", { exact: true })).toBeVisible();
   // The password lives nowhere in the browser: only an HttpOnly cookie.
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
   expect(stored).not.toContain(PASSWORD);

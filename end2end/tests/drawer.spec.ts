@@ -24,7 +24,7 @@ test.describe("the sessions drawer", () => {
       await page.keyboard.press("Escape");
     }
     await expect(drawer).toHaveCount(0);
-    await expect(page.getByLabel("Message")).toBeVisible();
+    await expect(page.getByLabel("Message", { exact: true })).toBeVisible();
     await expect(sessions).toHaveAttribute("aria-expanded", "false");
 
     // Closed by its own button, it leaves no step behind: Back then does not reopen it.
@@ -32,7 +32,7 @@ test.describe("the sessions drawer", () => {
     await expect(drawer).toBeVisible();
     await sessions.click();
     await expect(drawer).toHaveCount(0);
-    await expect(page.getByLabel("Message")).toBeVisible();
+    await expect(page.getByLabel("Message", { exact: true })).toBeVisible();
 
     if (!isMobile) {
       // A click beside the drawer closes it.

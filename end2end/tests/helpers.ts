@@ -13,7 +13,7 @@ export async function signIn(page: Page, origin = "") {
   await page.getByLabel("User name").fill(USER);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByLabel("Message")).toBeVisible();
+  await expect(page.getByLabel("Message", { exact: true })).toBeVisible();
 }
 
 /** Starts a blank session so tests do not continue each other's. */
@@ -24,7 +24,7 @@ export async function newSession(page: Page) {
 
 /** Sends as the device would: the Send button on a phone, Enter on a desktop. */
 export async function send(page: Page, text: string, isMobile: boolean) {
-  const box = page.getByLabel("Message");
+  const box = page.getByLabel("Message", { exact: true });
   await box.fill(text);
   if (isMobile) {
     await page.getByRole("button", { name: "Send" }).tap();

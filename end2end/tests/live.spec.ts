@@ -24,6 +24,17 @@ test.describe("watching a task", () => {
     await answer.locator(".step.tool summary", { hasText: "Bash: sleep 3" }).click();
     await expect(answer.locator(".tool-output")).toBeVisible();
     await snap(page, testInfo, "timeline-folded");
+
+    // After a reload the reply reads as it did live: the same summary, its steps when opened.
+    await page.reload();
+    const reloaded = reply(page, "Tool said");
+    const summary = reloaded.locator("details.steps > summary");
+    await expect(summary).toHaveText("4 steps · 1 tool call");
+    await expect(reloaded.locator("ul.tools")).toHaveCount(0);
+    await summary.click();
+    await expect(reloaded.locator(".step.tool summary", { hasText: "Bash: sleep 3" })).toBeVisible();
+    await expect(reloaded.locator(".step.text", { hasText: "Let me run something." })).toBeVisible();
+    await snap(page, testInfo, "timeline-after-reload");
   });
 
   test("a reload mid-task shows the whole timeline, nothing twice", async ({ page, isMobile }) => {

@@ -104,4 +104,21 @@ test.describe("words, unsent messages and failures on the phone", () => {
     await expect(stopped).toHaveCount(1);
     await expect(page.locator(".msg.assistant", { hasText: "No response requested" })).toHaveCount(0);
   });
+
+  test("when the browser blocks notifications, the app says so and how to allow them", async ({ page }, testInfo) => {
+    // As a browser does once the user said no: asking again changes nothing.
+    await page.addInitScript(() => {
+      Object.defineProperty(Notification, "permission", { configurable: true, get: () => "denied" });
+      Notification.requestPermission = () => Promise.resolve("denied");
+    });
+    await signIn(page);
+    await page.getByRole("button", { name: "Sessions" }).click();
+    const note = page.locator(".notify-refused");
+    await expect(note).toContainText("blocks notifications");
+    const toggle = page.getByLabel("Notify me when a task ends");
+    await toggle.click();
+    await expect(toggle).not.toBeChecked();
+    await expect(note).toContainText("site's settings");
+    await snap(page, testInfo, "notifications-blocked");
+  });
 });
