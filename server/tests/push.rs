@@ -294,8 +294,7 @@ async fn a_task_end_reaches_the_push_service_encrypted_and_signed() {
     assert!(message.ttl.as_deref().is_some_and(|t| t.parse::<u64>().unwrap_or(0) > 0), "{message:?}");
     assert_eq!(message.topic.as_deref(), Some(session.replace('-', "").as_str()), "a later ending replaces an undelivered one");
 
-    let (_, list) = server.get("/api/push/subscriptions").await;
-    assert!(list["subscriptions"][0]["last_success_at"].is_i64(), "{list}");
+    wait_for_success(&server).await;
 }
 
 #[tokio::test]
@@ -363,8 +362,22 @@ async fn a_push_the_service_could_not_take_is_sent_again() {
     let received = service.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(received[0].payload["task_id"], task.as_str());
     assert!(ended.elapsed() >= Duration::from_secs(1), "after a pause, not at once: {:?}", ended.elapsed());
-    let (_, list) = server.get("/api/push/subscriptions").await;
-    assert!(list["subscriptions"][0]["last_success_at"].is_i64(), "a 503 keeps the subscription: {list}");
+    // A 503 keeps the subscription, and the retry succeeds.
+    wait_for_success(&server).await;
+}
+
+/// Until the first subscription records a success: the service has a message before the server
+/// has read the service's answer.
+async fn wait_for_success(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, list) = server.get("/api/push/subscriptions").await;
+        if list["subscriptions"][0]["last_success_at"].is_i64() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no success recorded: {list}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
