@@ -1,7 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
 import { existsSync, readFileSync } from "node:fs";
-import { newSession, reply, send, signIn, snap, unique, toggleSessions } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, toggleSessions, seriousViolations, expectNoPageScroll } from "./helpers";
 
 // The fake CLI asks permission for #WRITE:<path>, #BASH:<command>, #ASK and #PLAN (see
 // scripts/fake-claude/README.md) and waits, as the real one does, until the app answers.
@@ -10,17 +9,6 @@ async function projectPath(page: Page): Promise<string> {
   const config = await (await page.request.get("/api/config")).json();
   expect(config.project_path).toMatch(/^\//);
   return config.project_path;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const scan = await new AxeBuilder({ page }).analyze();
-  return scan.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`);
-}
-
-/** The page never scrolls sideways; long commands and contents scroll inside their box. */
-async function expectNoPageScroll(page: Page) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-  expect(scroll).toBeLessThanOrEqual(width);
 }
 
 function card(page: Page, title: string) {

@@ -1,4 +1,5 @@
 import { expect, type Page, type TestInfo } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 
 export const USER = "e2e";
 export const PASSWORD = process.env.E2E_PASSWORD ?? "e2e-password";
@@ -48,4 +49,16 @@ export async function snap(page: Page, testInfo: TestInfo, name: string) {
 export async function toggleSessions(page: Page) {
   const button = page.getByRole("button", { name: "Sessions" });
   if (await button.isVisible()) await button.click();
+}
+
+/** The serious and critical accessibility violations on the page, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const scan = await new AxeBuilder({ page }).analyze();
+  return scan.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`);
+}
+
+/** The page never scrolls sideways; long contents scroll inside their box. */
+export async function expectNoPageScroll(page: Page) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  expect(scroll).toBeLessThanOrEqual(width);
 }

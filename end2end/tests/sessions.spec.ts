@@ -1,6 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { newSession, reply, send, signIn, snap, unique } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, seriousViolations, expectNoPageScroll } from "./helpers";
 
 // The session list tells each session's state (a badge), project, cost and age, what was spent
 // today and this month, and offers rename, archive and delete behind each row's "⋯".
@@ -26,16 +25,6 @@ function row(page: Page, text: string) {
 async function openDrawer(page: Page) {
   await page.getByRole("button", { name: "Sessions" }).click();
   await expect(page.locator(".drawer")).toBeVisible();
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const scan = await new AxeBuilder({ page }).analyze();
-  return scan.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help}`);
-}
-
-async function expectNoPageScroll(page: Page) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-  expect(scroll).toBeLessThanOrEqual(width);
 }
 
 test.describe("sessions that tell their state", () => {

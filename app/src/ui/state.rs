@@ -379,10 +379,12 @@ impl ChatState {
 
     /// Whether `task_id` is a message's own id, not yet a task's (its Stop has nothing to stop).
     pub fn is_unsent(self, task_id: Uuid) -> bool {
-        self.sending.with_value(|s| s.contains(&task_id)) || task_id.is_nil()
+        self.sending.with_value(|s| s.contains(&task_id))
     }
 
     /// Replaces the entry of the pending message or task `id` (working or unsent) with `entry`.
+    /// The list is touched only when that changes it: every entry re-renders (Markdown included)
+    /// when it is.
     fn set_pending(self, id: Uuid, entry: Entry) {
         let index = self.entries.with_untracked(|entries| {
             entries
@@ -395,11 +397,6 @@ impl ChatState {
         }
     }
 
-    /// Replaces the working entry of `task` with `entry`. The list is touched only when that
-    /// changes it: every entry re-renders (Markdown included) when it is.
-    fn set_working(self, task: Uuid, entry: Entry) {
-        self.set_pending(task, entry);
-    }
 
     fn stop_following(self) {
         self.generation.update_value(|g| *g += 1);
@@ -516,7 +513,7 @@ impl ChatState {
                             });
                         }
                         notify(&view);
-                        self.set_working(task, reply_entry(&view));
+                        self.set_pending(task, reply_entry(&view));
                         // The transcript has the whole answer (tool calls too) and the next
                         // queued task, if any.
                         self.load(session).await;
@@ -529,7 +526,7 @@ impl ChatState {
                         }
                         self.offline.set(false);
                         // Queue position changes as tasks ahead end; a queued task starts.
-                        self.set_working(task, reply_entry(&view));
+                        self.set_pending(task, reply_entry(&view));
                         let waiting = !view.pending_approvals.is_empty();
                         self.set_approvals(session, view.pending_approvals);
                         if waiting {
