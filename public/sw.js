@@ -100,24 +100,119 @@ async function cacheFirst(request, url) {
   return response;
 }
 
-// Task-end notifications carry { session_id } in their data.
+// Web Push (the server's `push::payload`): shown whether or not the app is open. Tags match the
+// app's own in-page notifications (`task-<session>`, `approval-<id>`), so one replaces the other
+// instead of both showing.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (_) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(showPush(message));
+});
+
+function showPush(message) {
+  const kind = message.kind || "ended";
+  const options = { body: message.body || "", icon: "/icons/icon-192.png", badge: "/icons/icon-192.png", data: { kind, url: message.url || "/" } };
+  if (kind !== "test" && message.session_id) options.data.session_id = message.session_id;
+  if (kind === "ended") {
+    options.tag = `task-${message.session_id}`;
+    if (message.endings > 1) options.body = `${message.endings} tasks ended. Last: ${options.body}`;
+    if (typeof message.cost_usd === "number" && message.cost_usd > 0) options.body += ` ($${message.cost_usd.toFixed(2)})`;
+  } else if (kind === "approval" || kind === "question") {
+    options.tag = `approval-${message.approval_id}`;
+    options.requireInteraction = true;
+    options.renotify = true;
+    Object.assign(options.data, { task_id: message.task_id, approval_id: message.approval_id, tool_name: message.tool_name, body: message.body });
+    // A question needs its answers typed or chosen in the app; a tool's approval can be given here.
+    // Where actions are not shown (iOS), a tap opens the app at the card.
+    if (kind === "approval") {
+      options.actions = [
+        { action: "allow", title: "Allow" },
+        { action: "deny", title: "Deny" },
+      ];
+    }
+  } else {
+    options.tag = kind;
+  }
+  return self.registration.showNotification(message.title || "Claude Remote", options);
+}
+
 self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  const data = event.notification.data || {};
+  const notification = event.notification;
+  const data = notification.data || {};
+  notification.close();
+  if ((event.action === "allow" || event.action === "deny") && data.approval_id) {
+    event.waitUntil(decide(notification.title, data, event.action));
+  } else {
+    event.waitUntil(openApp(data));
+  }
+});
+
+// Decides an approval from the notification, without opening the app: a same-origin fetch with
+// the sign-in cookie, then a notification with the outcome in place of the question.
+async function decide(title, data, action) {
+  const path = `/api/sessions/${encodeURIComponent(data.session_id)}/tasks/${encodeURIComponent(data.task_id)}/approvals/${encodeURIComponent(data.approval_id)}`;
+  const body = action === "allow" ? { decision: "allow" } : { decision: "deny", message: "The user denied this from a notification." };
+  let outcome;
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (response.ok) {
+      outcome = `${action === "allow" ? "Allowed" : "Denied"}: ${data.tool_name || "the request"}`;
+    } else {
+      const answer = await response.json().catch(() => ({}));
+      const reason = response.status === 401 ? "sign in again in the app" : answer.error || `the server answered ${response.status}`;
+      outcome = `Not decided (${reason}). Tap to open it.`;
+    }
+  } catch (_) {
+    outcome = "Not decided: your machine cannot be reached. Tap to open it.";
+  }
+  await self.registration.showNotification(title, {
+    body: outcome,
+    tag: `approval-${data.approval_id}`,
+    icon: "/icons/icon-192.png",
+    data: { kind: "decided", session_id: data.session_id, url: data.url || "/" },
+  });
+}
+
+// Focuses an open window of the app (asking it to show the session), or opens one at the session.
+async function openApp(data) {
   const sessionId = data.session_id;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const sameOrigin = windows.filter((client) => new URL(client.url).origin === self.location.origin);
+  const client = sameOrigin.find((c) => c.focused) || sameOrigin.find((c) => c.visibilityState === "visible") || sameOrigin[0];
+  if (client) {
+    const focused = (await client.focus().catch(() => null)) || client;
+    if (sessionId) focused.postMessage({ type: "open-session", session_id: sessionId });
+    return;
+  }
+  const target = sessionId ? `/s/${encodeURIComponent(sessionId)}` : "/";
+  await self.clients.openWindow(target);
+}
+
+// The browser replaced the subscription (its push service rotated it): tell the server the new one.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const options = event.oldSubscription && event.oldSubscription.options;
+  if (!options || !options.applicationServerKey) return;
   event.waitUntil(
-    (async () => {
-      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-      const sameOrigin = windows.filter((client) => new URL(client.url).origin === self.location.origin);
-      const client = sameOrigin.find((c) => c.focused) || sameOrigin.find((c) => c.visibilityState === "visible") || sameOrigin[0];
-      if (client) {
-        const focused = (await client.focus().catch(() => null)) || client;
-        if (sessionId) focused.postMessage({ type: "open-session", session_id: sessionId });
-        return;
-      }
-      const target = sessionId ? `/s/${encodeURIComponent(sessionId)}` : "/";
-      await self.clients.openWindow(target);
-    })(),
+    self.registration.pushManager
+      .subscribe({ userVisibleOnly: true, applicationServerKey: options.applicationServerKey })
+      .then((subscription) =>
+        fetch("/api/push/subscriptions", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(subscription.toJSON()),
+        }),
+      )
+      .catch(() => {}),
   );
 });
 

@@ -13,6 +13,7 @@ export REAL_CLAUDE_BIN
 echo "== unit, fixture, integration and real-CLI tests"
 # Per package: a workspace-wide build would unify the app's csr and ssr features.
 cargo test -p app
+cargo test -p markdown
 cargo test -p server
 
 echo "== release build (frontend through Trunk and wasm-opt, server)"

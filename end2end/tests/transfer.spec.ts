@@ -21,5 +21,7 @@ test("the first load transfers at most 300 KB", async ({ page, context }, testIn
   console.log(`first-load transfer: ${total} B (${(total / 1024).toFixed(1)} KB; ${((total / BUDGET) * 100).toFixed(0)}% of the 300 KB budget)\n${lines}`);
   await testInfo.attach("first-load-transfer", { body: `${total}\n${lines}`, contentType: "text/plain" });
   expect(shell.some(([id]) => urls.get(id)!.endsWith(".wasm"))).toBe(true);
+  // The Markdown renderer is a module of its own, fetched once there is text to show.
+  expect([...urls.values()].filter((url) => new URL(url).pathname.startsWith("/markdown/"))).toEqual([]);
   expect(total).toBeLessThanOrEqual(BUDGET);
 });

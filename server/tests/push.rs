@@ -524,3 +524,36 @@ async fn a_push_carries_the_title_the_user_gave_the_session() {
     let received = service.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(received[1].payload["title"], "Release prep", "{:?}", received[1].payload);
 }
+
+#[tokio::test]
+async fn the_test_button_reaches_the_device_or_says_why_not() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let service = PushService::start().await;
+    let phone = service.subscribe(&server, "phone", StatusCode::CREATED).await;
+    let broken = service.subscribe(&server, "broken", StatusCode::INTERNAL_SERVER_ERROR).await;
+    let old = service.subscribe(&server, "old", StatusCode::GONE).await;
+    let test = |subscription: &Value| format!("/api/push/subscriptions/{}/test", subscription["id"].as_str().expect("id"));
+
+    let (code, body) = server.post_json(&test(&phone), &json!({})).await;
+    assert_eq!((code, body), (200, json!({"status": "sent"})), "the answer waits for the push service's");
+    let received = service.wait_for(1, Duration::from_secs(1)).await;
+    assert_eq!(received.len(), 1, "only the tested device gets it: {received:?}");
+    assert_eq!((received[0].browser.as_str(), received[0].payload["kind"].as_str()), ("phone", Some("test")));
+    assert_eq!(received[0].payload["url"], "/");
+    let (_, list) = server.get("/api/push/subscriptions").await;
+    let tested = list["subscriptions"].as_array().expect("list").iter().find(|s| s["name"] == "phone").cloned().expect("phone");
+    assert!(tested["last_success_at"].is_i64(), "the list shows when it last worked: {tested}");
+
+    let (code, body) = server.post_json(&test(&broken), &json!({})).await;
+    assert_eq!(code, 502, "{body}");
+    assert!(body["error"].as_str().unwrap_or("").contains("500"), "the push service's answer is told: {body}");
+
+    let (code, body) = server.post_json(&test(&old), &json!({})).await;
+    assert_eq!(code, 404, "{body}");
+    let (_, list) = server.get("/api/push/subscriptions").await;
+    let names: Vec<&str> = list["subscriptions"].as_array().expect("list").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["phone", "broken"], "a browser that unsubscribed is removed");
+    let (code, _) = server.post_json("/api/push/subscriptions/not-an-id/test", &json!({})).await;
+    assert_eq!(code, 400);
+}

@@ -230,7 +230,8 @@ pub async fn notify(title: &str, body: &str, session: uuid::Uuid, tag: &str) {
         use wasm_bindgen::JsCast;
         let Some(window) = web_sys::window() else { return };
         let hidden = window.document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
-        if !hidden || !notifications_enabled() {
+        // A device subscribed to Web Push gets the server's notification instead.
+        if !hidden || !notifications_enabled() || super::push::device::endpoint_here().is_some() {
             return;
         }
         let Ok(ready) = window.navigator().service_worker().ready() else { return };

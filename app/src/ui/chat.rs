@@ -8,6 +8,7 @@ use super::drawer::Drawer;
 use super::follow;
 use super::format::{elapsed, usd};
 use super::markdown;
+use super::push::{report_presence, Notifications};
 use super::sessions::SessionList;
 use super::state::ChatState;
 use super::steps::{self, LazySteps, Steps};
@@ -49,15 +50,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         on_cleanup(move || tick.clear());
     }
     browser::on_notification_open(move |id| state.open(Some(id)));
-    let notify = RwSignal::new(browser::notifications_enabled());
-    let refused = RwSignal::new(browser::notifications_refused());
-    let toggle_notify = move |_| {
-        let wanted = !notify.get_untracked();
-        spawn_local(async move {
-            notify.set(browser::set_notifications(wanted).await);
-            refused.set(browser::notifications_refused());
-        });
-    };
+    report_presence(state);
     Effect::new(move |_| {
         if state.signed_out.get() {
             on_signed_out.run(());
@@ -130,15 +123,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
             <Show when=move || drawer.shown()>
                 <div class="drawer">
                     <SessionList state=state now=now on_chosen=move |session| drawer.choose(state, session) />
-                    <label class="notify">
-                        <input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify />
-                        "Notify me when a task ends or waits for me"
-                    </label>
-                    <Show when=move || refused.get()>
-                        <p class="notify-refused" role="status">
-                            "This browser blocks notifications from this site. Allow them in the site's settings (the icon beside the address, or the system's notification settings for an installed app), then turn this on again."
-                        </p>
-                    </Show>
+                    <Notifications now=now />
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
                         <button type="button" on:click=move |_| leave(false)>"Sign out"</button>

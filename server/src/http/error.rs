@@ -49,6 +49,9 @@ pub enum ApiError {
     /// The disk, or the database's size limit, is full.
     #[error("{0}")]
     InsufficientStorage(String),
+    /// A service this server calls (a browser's push service) failed.
+    #[error("{0}")]
+    BadGateway(String),
     /// Logged where it was classified; the client only learns that it happened.
     #[error("internal error")]
     Internal,
@@ -114,7 +117,8 @@ impl From<PushError> for ApiError {
     fn from(error: PushError) -> Self {
         match error {
             PushError::Invalid(message) => ApiError::BadRequest(message),
-            PushError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            PushError::NotFound(_) | PushError::Gone => ApiError::NotFound(error.to_string()),
+            PushError::Undelivered(_) => ApiError::BadGateway(error.to_string()),
             PushError::Store(error) => error.into(),
             PushError::Key(_) => {
                 tracing::error!(%error, "push request failed");
@@ -143,6 +147,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -219,6 +224,8 @@ mod tests {
         let status = |error: PushError| ApiError::from(error).into_response().status().as_u16();
         assert_eq!(status(PushError::Invalid("endpoint must be https".into())), 400);
         assert_eq!(status(PushError::NotFound(uuid::Uuid::nil())), 404);
+        assert_eq!(status(PushError::Gone), 404);
+        assert_eq!(status(PushError::Undelivered("the push service answered 500".into())), 502);
         assert_eq!(status(StoreError::Busy.into()), 503);
     }
 

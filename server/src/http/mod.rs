@@ -61,6 +61,7 @@ pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router 
         .routes(routes!(push::key))
         .routes(routes!(push::subscribe, push::list))
         .routes(routes!(push::delete))
+        .routes(routes!(push::test))
         .routes(routes!(push::presence))
         .split_for_parts();
     let (public, public_document) = OpenApiRouter::new().routes(routes!(status::health)).routes(routes!(status::config)).split_for_parts();

@@ -81,6 +81,21 @@ pub async fn delete(State(state): State<AppState>, Extension(caller): Extension<
     Ok(Json(serde_json::json!({ "status": "deleted" })))
 }
 
+#[utoipa::path(post, path = "/api/push/subscriptions/{id}/test", tag = "push",
+    params(("id" = String, Path, description = "A subscription's `id`")),
+    responses(
+        (status = 200, description = "The push service took a test notification: `{\"status\": \"sent\"}`"),
+        (status = 400, description = "Not a subscription id", body = ErrorBody),
+        (status = 404, description = "No such subscription, or the push service says the browser unsubscribed (then it is removed)", body = ErrorBody),
+        (status = 502, description = "The push service did not take it (its answer, or no answer in 10 s)", body = ErrorBody),
+    ),
+    security(("basic" = []), ("cookie" = [])))]
+pub async fn test(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = Uuid::try_parse(&id).map_err(|_| ApiError::BadRequest("subscription id must be a UUID".into()))?;
+    state.push.test(id).await?;
+    Ok(Json(serde_json::json!({ "status": "sent" })))
+}
+
 #[utoipa::path(post, path = "/api/push/presence", tag = "push", request_body = PresenceRequest,
     responses(
         (status = 200, description = "Noted: no push for this session while it is visible", body = PresenceAnswer),

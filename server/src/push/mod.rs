@@ -36,6 +36,11 @@ pub enum PushError {
     Invalid(String),
     #[error("no push subscription {0}")]
     NotFound(Uuid),
+    /// The push service says the browser unsubscribed; the subscription was deleted.
+    #[error("the push service says this browser no longer takes notifications; it was removed from the list")]
+    Gone,
+    #[error("the push service did not take the test: {0}")]
+    Undelivered(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -92,6 +97,14 @@ impl Push {
             }
             false => Err(PushError::NotFound(id)),
         }
+    }
+
+    /// Sends a test notification to one subscription now, once, and says how it went: what the
+    /// settings sheet's "Send a test" shows. Not folded, not held back by presence.
+    pub async fn test(&self, id: Uuid) -> Result<(), PushError> {
+        let records = self.shared.store.run(|store| store.push_subscriptions()).await?;
+        let subscription = records.into_iter().find(|s| s.id == id).ok_or(PushError::NotFound(id))?;
+        sender::deliver_once(&self.shared, &subscription, &Payload::test()).await
     }
 
     async fn audit(&self, caller: &Caller, event: &'static str, what: &str, name: Option<&str>) {

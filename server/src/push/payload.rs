@@ -20,6 +20,8 @@ pub enum Kind {
     Approval,
     /// The model asks the user a question (`AskUserQuestion`).
     Question,
+    /// The settings sheet's "Send a test".
+    Test,
 }
 
 impl Kind {
@@ -27,7 +29,7 @@ impl Kind {
     pub fn urgency(self) -> &'static str {
         match self {
             Kind::Ended => "normal",
-            Kind::Approval | Kind::Question => "high",
+            Kind::Approval | Kind::Question | Kind::Test => "high",
         }
     }
 }
@@ -94,6 +96,25 @@ pub fn ended(task: &TaskRecord, session_title: Option<String>) -> Option<Payload
         url: format!("/s/{}", task.session_id),
         endings: 1,
     })
+}
+
+impl Payload {
+    /// A test names no session or task (nil ids); tapping it opens the app.
+    pub fn test() -> Self {
+        Payload {
+            kind: Kind::Test,
+            session_id: Uuid::nil(),
+            task_id: Uuid::nil(),
+            title: "Claude Remote".into(),
+            body: "Notifications work on this device.".into(),
+            status: None,
+            tool_name: None,
+            approval_id: None,
+            cost_usd: None,
+            url: "/".into(),
+            endings: 1,
+        }
+    }
 }
 
 /// A request for the user's decision: a tool's approval, or a question.

@@ -213,6 +213,29 @@ fn send(shared: &Arc<Shared>, payload: Payload) {
     });
 }
 
+/// One post of `payload` to `subscription`, at once (after any post already on its lane), with
+/// no retry: the caller waits for the answer. A gone subscription is deleted.
+pub async fn deliver_once(shared: &Shared, subscription: &SubscriptionRecord, payload: &Payload) -> Result<(), super::PushError> {
+    let body = serde_json::to_vec(payload).map_err(|e| super::PushError::Undelivered(e.to_string()))?;
+    let id = subscription.id;
+    let delivery = {
+        let lane = shared.lane(id);
+        let _turn = lane.lock().await;
+        post(shared, subscription, &body, payload.kind, None).await
+    };
+    match delivery {
+        Delivery::Taken => {
+            shared.store.run(move |store| store.push_delivered(id, now_ms())).await?;
+            Ok(())
+        }
+        Delivery::Gone => {
+            shared.store.run(move |store| store.delete_push_subscription(id)).await?;
+            Err(super::PushError::Gone)
+        }
+        Delivery::Failed(reason) | Delivery::Unusable(reason) => Err(super::PushError::Undelivered(reason)),
+    }
+}
+
 enum Delivery {
     Taken,
     /// The browser unsubscribed (404, 410).
