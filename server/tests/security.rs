@@ -278,6 +278,7 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         ("POST", "/api/push/subscriptions"),
         ("GET", "/api/push/subscriptions"),
         ("DELETE", "/api/push/subscriptions/{id}"),
+        ("POST", "/api/push/subscriptions/{id}/test"),
         ("POST", "/api/push/presence"),
     ]
     .iter()
