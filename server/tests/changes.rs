@@ -42,6 +42,10 @@ async fn changes_of(server: &Server, message: &str) -> (Value, String) {
     let route = format!("/api/sessions/{session}/tasks/{task}/changes");
     let (status, changes) = server.get(&route).await;
     assert_eq!(status, 200, "{changes}");
+    // The poll of the finished task says as much in numbers, for the row under its reply.
+    let files = changes["files"].as_array().expect("files");
+    let sum = |key: &str| files.iter().filter_map(|f| f[key].as_u64()).sum::<u64>();
+    assert_eq!(ended["progress"]["changes"], json!({"files": files.len(), "added": sum("added"), "removed": sum("removed")}), "{ended}");
     (changes, route)
 }
 

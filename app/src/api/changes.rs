@@ -32,10 +32,23 @@ pub struct TaskChanges {
     pub files: Vec<FileChange>,
 }
 
+/// A task's changes in numbers: what the row under its reply says.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCount {
+    pub files: u32,
+    pub added: u32,
+    pub removed: u32,
+}
+
 impl TaskChanges {
-    /// Lines added and removed in all files.
-    pub fn totals(&self) -> (u32, u32) {
-        self.files.iter().fold((0, 0), |(a, r), f| (a + f.added, r + f.removed))
+    /// The files, and the lines added and removed in all of them.
+    pub fn count(&self) -> ChangeCount {
+        self.files.iter().fold(ChangeCount { files: self.files.len() as u32, ..ChangeCount::default() }, |mut count, file| {
+            count.added += file.added;
+            count.removed += file.removed;
+            count
+        })
     }
 }
 

@@ -89,7 +89,11 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
     read_rest(inner, &output).await;
     snapshot(inner, task_id, Side::After).await;
     let ending = output.clone();
-    let Some(outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
+    let Some(mut outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
+    // Kept with what it did, so the row under its reply needs no request of its own.
+    if let Some(summary) = &mut outcome.summary {
+        summary.changes = change_count(inner, task_id).await;
+    }
     record(inner, outcome, &output).await;
 }
 
@@ -118,6 +122,26 @@ async fn snapshot(inner: &Arc<Inner>, task_id: Uuid, side: Side) {
         .await;
     if let Err(error) = saved {
         tracing::warn!(%task_id, %error, "cannot keep a snapshot of the working tree");
+    }
+}
+
+/// How many files the task changed, with the lines added and removed; `None` for none (or
+/// when they cannot be read: logged, the task ends the same).
+async fn change_count(inner: &Arc<Inner>, task_id: Uuid) -> Option<app::api::ChangeCount> {
+    let (edits, snapshots) = match inner.edits(task_id).await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(%task_id, %error, "cannot read what the task changed");
+            return None;
+        }
+    };
+    match crate::changes::task::changes(&inner.settings.cli.project, edits, snapshots).await {
+        Ok(changes) if !changes.files.is_empty() => Some(changes.count()),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%task_id, %error, "cannot tell what the task changed");
+            None
+        }
     }
 }
 
