@@ -77,8 +77,10 @@ async fn each_task_shows_exactly_the_files_it_changed_by_edit_write_or_command()
     assert_eq!(summary(&written), [("src/new.txt".into(), "added".into(), 1, 0)]);
     assert!(written["files"][0]["diff"].as_str().expect("diff").contains("--- /dev/null\n+++ b/src/new.txt\n"));
 
-    let (commanded, _) = changes_of(&server, "#BASH:printf 'three\\n' >> c.txt && rm -f nothing.txt").await;
-    assert_eq!(summary(&commanded), [("c.txt".into(), "modified".into(), 1, 0)]);
+    // A large new file is left out of the snapshots (and so of the repository's objects).
+    let (commanded, _) =
+        changes_of(&server, "#BASH:printf 'three\\n' >> c.txt && printf 'made\\n' > 'made [1].txt' && head -c 2000000 /dev/zero > big.bin").await;
+    assert_eq!(summary(&commanded), [("c.txt".into(), "modified".into(), 1, 0), ("made [1].txt".into(), "added".into(), 1, 0)]);
     assert!(commanded["files"][0]["diff"].as_str().expect("diff").contains(" two\n+three\n"));
 
     // Asked again later, each answer is the same: it is the task's, not the tree's as it is now.
@@ -101,14 +103,29 @@ async fn each_task_shows_exactly_the_files_it_changed_by_edit_write_or_command()
         [
             (".env".into(), "untracked".into()),
             ("a.txt".into(), "modified".into()),
+            ("big.bin".into(), "untracked".into()),
             ("c.txt".into(), "modified".into()),
+            ("made [1].txt".into(), "untracked".into()),
             ("src/new.txt".into(), "untracked".into())
         ]
     );
 
+    // No snapshot copied the untracked .env into the repository's objects.
+    let found = Command::new("sh")
+        .current_dir(&project)
+        .args(["-c", "for o in $(find .git/objects -type f | sed 's|.git/objects/||; s|/||'); do git cat-file -p $o 2>/dev/null; done | grep -c hunter2"])
+        .output()
+        .expect("search the objects");
+    assert_eq!(String::from_utf8_lossy(&found.stdout).trim(), "0");
+
     let (status, diff) = server.get("/api/projects/default/git/diff?path=a.txt").await;
     assert_eq!(status, 200, "{diff}");
     assert_eq!((diff["added"].as_u64(), diff["removed"].as_u64()), (Some(1), Some(1)));
+    for (path, wanted) in [(".env", 403), ("../a.txt", 400), ("never.txt", 404)] {
+        let (status, body) = server.get(&format!("/api/projects/default/git/diff?path={path}")).await;
+        assert_eq!(status, wanted, "{path}: {body}");
+        assert!(!body.to_string().contains("hunter2"), "{body}");
+    }
 }
 
 #[tokio::test]

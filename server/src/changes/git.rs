@@ -2,8 +2,9 @@
 //! support: nothing here blocks a runtime thread).
 //!
 //! A task's changes come from two working-tree snapshots, one taken before the CLI starts and
-//! one after it ends: `git add -A` into a scratch index (a copy of the real one, so unchanged
-//! files are not hashed again), then `git write-tree`. Each snapshot is a tree object in the
+//! one after it ends: `git add` into a scratch index (a copy of the real one, so unchanged files
+//! are not hashed again) of the tracked files and the untracked ones up to
+//! [`MAX_UNTRACKED_BYTES`], then `git write-tree`. Each snapshot is a tree object in the
 //! repository's object store and nothing more: the user's index, branches and stash are never
 //! touched, and the objects, unreachable, go with git's next `gc` once old enough. What
 //! `.gitignore` leaves out is not in a snapshot.
@@ -83,17 +84,30 @@ pub async fn snapshot(dir: &Path, scratch: &Path) -> Option<String> {
     if !is_repository(dir).await {
         return None;
     }
+    let paths = scratch.with_extension("paths");
     let taken = async {
         let index = text(git(dir, &["rev-parse", "--git-path", "index"], None).await?);
         // Starting from the real index, `add` hashes only files whose stat data changed.
         if tokio::fs::copy(dir.join(&index), scratch).await.is_err() {
             let _ = tokio::fs::remove_file(scratch).await;
         }
-        git(dir, &["add", "--all", "--", "."], Some(scratch)).await?;
+        // Tracked files as they are; of the untracked ones, the small ones only.
+        git(dir, &["add", "--update", "--", "."], Some(scratch)).await?;
+        let untracked = git(dir, &["ls-files", "-z", "--others", "--exclude-standard", "--", "."], None).await?;
+        let root = dir.to_path_buf();
+        let small = tokio::task::spawn_blocking(move || small_files(&root, &untracked))
+            .await
+            .map_err(|e| ChangesError::Git(format!("listing untracked files stopped: {e}")))?;
+        if !small.is_empty() {
+            tokio::fs::write(&paths, small).await.map_err(|source| ChangesError::Io { path: paths.display().to_string(), source })?;
+            let from = format!("--pathspec-from-file={}", paths.display());
+            git(dir, &["--literal-pathspecs", "add", "--pathspec-file-nul", &from], Some(scratch)).await?;
+        }
         Ok::<_, ChangesError>(text(git(dir, &["write-tree"], Some(scratch)).await?))
     }
     .await;
     let _ = tokio::fs::remove_file(scratch).await;
+    let _ = tokio::fs::remove_file(&paths).await;
     match taken {
         Ok(tree) if !tree.is_empty() => Some(tree),
         Ok(_) => None,
@@ -102,6 +116,34 @@ pub async fn snapshot(dir: &Path, scratch: &Path) -> Option<String> {
             None
         }
     }
+}
+
+/// An untracked file larger than this is left out of a snapshot: no task's changes show it, and
+/// no copy of it goes into the repository's objects (a data set, a build output not ignored).
+/// So is an untracked `.env`-like file, whatever its size.
+pub const MAX_UNTRACKED_BYTES: u64 = 1024 * 1024;
+
+/// At most this many untracked files go into a snapshot.
+pub const MAX_UNTRACKED_FILES: usize = 10_000;
+
+/// Of the NUL-separated `listed` paths (relative to `dir`), the regular files small enough for a
+/// snapshot, NUL-separated again. Blocking: it reads each file's size.
+fn small_files(dir: &Path, listed: &[u8]) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let paths = listed.split(|b| *b == 0).filter(|p| !p.is_empty()).take(MAX_UNTRACKED_FILES);
+    for path in paths {
+        let Ok(name) = std::str::from_utf8(path) else { continue };
+        // Never copied into the object store: an `.env`'s text stays where it is.
+        if super::guard::is_secret(name) {
+            continue;
+        }
+        let small = std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| !m.is_file() || m.len() <= MAX_UNTRACKED_BYTES);
+        if small {
+            kept.extend_from_slice(path);
+            kept.push(0);
+        }
+    }
+    kept
 }
 
 /// How a path differs between two snapshots: `A`, `M`, `D` or `T` (type change), paths relative
