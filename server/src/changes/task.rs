@@ -23,10 +23,13 @@ pub struct Snapshots {
     pub after: Option<String>,
 }
 
+/// A file's path (relative to the project, or absolute outside it), its content before and
+/// after (`None`: it did not exist).
+type Sides = (String, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What the task changed under `project` (canonical).
 pub async fn changes(project: &Path, edits: ToolEdits, snapshots: Snapshots) -> Result<TaskChanges, ChangesError> {
-    // (path relative to the project, or absolute outside it; before; after)
-    let mut sides: Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)> = edits
+    let mut sides: Vec<Sides> = edits
         .files
         .into_iter()
         .map(|(path, edit)| (shown(project, &path), edit.before.map(String::into_bytes), Some(edit.after.into_bytes())))
