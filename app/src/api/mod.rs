@@ -6,6 +6,7 @@
 
 #[cfg(feature = "ssr")]
 mod backend;
+mod changes;
 mod error;
 mod functions;
 pub mod timeline;
@@ -13,6 +14,7 @@ mod types;
 
 #[cfg(feature = "ssr")]
 pub use backend::{Accounts, Backend, BackendError, Caller, SharedAccounts, SharedBackend, STORE_RETRY_AFTER_SECS};
+pub use changes::*;
 pub use error::{CallError, ErrorBody, ErrorBodyEncoding};
 pub use functions::*;
 pub use types::*;

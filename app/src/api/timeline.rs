@@ -208,6 +208,10 @@ pub struct Progress {
     pub steps: u32,
     /// When the last step happened, ms since the Unix epoch.
     pub last_activity_at: Option<i64>,
+    /// For a finished task: how many files it changed, and lines added and removed in them
+    /// (`…/tasks/{task_id}/changes` has the diffs). Absent while it runs, or where it changed none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<super::ChangeCount>,
 }
 
 /// What a background task is, from its `task_started` notice.

@@ -11,6 +11,7 @@ use super::markdown;
 use super::push::{report_presence, Notifications};
 use super::sessions::SessionList;
 use super::state::ChatState;
+use super::lazy::{ChangesRow, FilesView};
 use super::steps::{self, LazySteps, Steps};
 use crate::api::timeline::{plural, shown_steps, TimelineItem};
 use crate::api::{sign_out, sign_out_everywhere, Me};
@@ -58,6 +59,8 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     });
 
     let project = user.project.clone();
+    let files_open = RwSignal::new(false);
+    let files_name = project.clone().unwrap_or_else(|| "project".to_owned());
     let title = move || {
         let current = state.session.get();
         match current {
@@ -124,6 +127,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <div class="drawer">
                     <SessionList state=state now=now on_chosen=move |session| drawer.choose(state, session) />
                     <Notifications now=now />
+                    <button type="button" class="files-open" on:click=move |_| files_open.set(true)>"Files"</button>
                     <div class="account">
                         <span>{format!("Signed in as {}", user.username)}</span>
                         <button type="button" on:click=move |_| leave(false)>"Sign out"</button>
@@ -163,6 +167,9 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 </button>
             </Show>
             <Composer state=state />
+            <Show when=move || files_open.get()>
+                <FilesView project="default".to_owned() name=files_name.clone() on_close=Callback::new(move |()| files_open.set(false)) />
+            </Show>
         </div>
     }
 }
@@ -195,6 +202,15 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
             }
         }
     };
+    // What a finished task changed, in numbers kept with it: a row that opens the diffs.
+    let changed = move |task: Option<Uuid>| {
+        let task = task?;
+        let (session, count) = state.tasks.with(|tasks| {
+            let found = tasks.iter().find(|t| t.task_id == task)?;
+            Some((found.session_id, found.progress.as_ref()?.changes?))
+        })?;
+        Some(view! { <ChangesRow session=session task=task count=count /> })
+    };
     match entry {
         // The user's own words read like the replies: Markdown, rendered as safely.
         Entry::User { text } => {
@@ -219,6 +235,7 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                     {steps}
                     {tools}
                     <div class="markdown" inner_html=html></div>
+                    {changed(task_id)}
                     {meta.map(|m| view! { <p class="meta">{m}</p> })}
                 </article>
             }
@@ -236,6 +253,7 @@ fn render_entry(entry: Entry, now: RwSignal<i64>, state: ChatState) -> AnyView {
                 <article class="msg failure" class:cancelled=cancelled role="alert">
                     {steps}
                     <p><strong>{label}</strong>{reason}</p>
+                    {changed(task_id)}
                     {retry}
                 </article>
             }

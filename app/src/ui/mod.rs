@@ -10,6 +10,7 @@ mod drawer;
 mod follow;
 mod format;
 mod highlight;
+mod lazy;
 mod live;
 mod markdown;
 mod nudge;

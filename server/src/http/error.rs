@@ -5,6 +5,7 @@
 //! the status): the server functions answer with it, and the REST routes turn it into an
 //! [`ApiError`] of the same status.
 
+use crate::changes::ChangesError;
 use crate::claude::invocation::InvalidRequest;
 use crate::push::PushError;
 use crate::runner::{ApprovalError, RunnerError, SessionError};
@@ -122,6 +123,22 @@ impl From<PushError> for ApiError {
             PushError::Store(error) => error.into(),
             PushError::Key(_) => {
                 tracing::error!(%error, "push request failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<ChangesError> for ApiError {
+    fn from(error: ChangesError) -> Self {
+        match error {
+            ChangesError::BadPath(_) | ChangesError::NotADirectory(_) | ChangesError::NotAFile(_) => ApiError::BadRequest(error.to_string()),
+            ChangesError::Outside(_) | ChangesError::Secret(_) => ApiError::Forbidden(error.to_string()),
+            ChangesError::NotFound(_) | ChangesError::NotARepository => ApiError::NotFound(error.to_string()),
+            ChangesError::TooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
+            ChangesError::Binary(_) => ApiError::UnsupportedMediaType(error.to_string()),
+            ChangesError::Git(_) | ChangesError::Io { .. } => {
+                tracing::error!(%error, "reading the project failed");
                 ApiError::Internal
             }
         }

@@ -10,6 +10,7 @@ mod json;
 mod legacy;
 mod openapi;
 mod paths;
+pub mod projects;
 mod push;
 pub mod sessions;
 mod status;
@@ -52,6 +53,11 @@ pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router 
         .routes(routes!(tasks::submit))
         .routes(routes!(tasks::poll, tasks::delete))
         .routes(routes!(tasks::cancel))
+        .routes(routes!(tasks::changes))
+        .routes(routes!(projects::git_state))
+        .routes(routes!(projects::git_diff))
+        .routes(routes!(projects::list_files))
+        .routes(routes!(projects::read_file))
         .routes(routes!(approvals::decide))
         .routes(routes!(events::events))
         .routes(routes!(sessions::messages))

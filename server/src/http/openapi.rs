@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "tasks", description = "Submit work, follow it, stop it"),
         (name = "sessions", description = "The project's CLI sessions"),
+        (name = "projects", description = "A project's git state and files, read-only"),
         (name = "legacy", description = "The original synchronous call"),
         (name = "audit", description = "Sign-ins and task actions"),
         (name = "push", description = "Web Push notifications: the server's key, subscriptions, which session the app shows"),

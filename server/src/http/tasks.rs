@@ -4,7 +4,7 @@ use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use super::paths;
 use crate::state::AppState;
-use app::api::{Caller, ChatRequest, Submitted, TaskView};
+use app::api::{Caller, ChatRequest, Submitted, TaskChanges, TaskView};
 use axum::extract::{Path, State};
 use axum::Extension;
 use axum::http::StatusCode;
@@ -74,4 +74,16 @@ pub async fn cancel(
 ) -> Result<Json<TaskView>, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
     Ok(Json(state.runner.cancel(&caller, session, task).await?))
+}
+
+/// `GET /api/sessions/{session_id}/tasks/{task_id}/changes` → the files the task changed, each
+/// with a unified diff and its lines added and removed.
+#[utoipa::path(get, path = "/api/sessions/{session_id}/tasks/{task_id}/changes", tag = "tasks",
+    params(("session_id" = String, Path), ("task_id" = String, Path)),
+    responses((status = 200, body = TaskChanges), (status = 404, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
+pub async fn changes(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Json<TaskChanges>, ApiError> {
+    let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
+    let (edits, snapshots) = state.runner.edits(session, task).await?;
+    Ok(Json(crate::changes::task::changes(&state.project, edits, snapshots).await?))
 }

@@ -78,15 +78,71 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
     let output: SharedOutput = Arc::new(Mutex::new(output));
     let end = match task.status {
         TaskStatus::Queued if control.is_cancelled() => Ending::cancelled_before_start(),
-        TaskStatus::Queued => start_and_follow(inner, &task, &control, &output).await,
+        TaskStatus::Queued => {
+            snapshot(inner, task_id, Side::Before).await;
+            start_and_follow(inner, &task, &control, &output).await
+        }
         // Left running by a previous server: follow it if it still runs.
         TaskStatus::Processing => follow_orphan(inner, &task, &control, &output).await,
         _ => return,
     };
     read_rest(inner, &output).await;
+    snapshot(inner, task_id, Side::After).await;
     let ending = output.clone();
-    let Some(outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
+    let Some(mut outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
+    // Kept with what it did, so the row under its reply needs no request of its own.
+    if let Some(summary) = &mut outcome.summary {
+        summary.changes = change_count(inner, task_id).await;
+    }
     record(inner, outcome, &output).await;
+}
+
+enum Side {
+    Before,
+    After,
+}
+
+/// Takes and keeps a snapshot of the project's working tree (when it is a git repository), for
+/// the task's changes: before its CLI starts, and after it ends if one was taken before.
+async fn snapshot(inner: &Arc<Inner>, task_id: Uuid, side: Side) {
+    if matches!(side, Side::After) {
+        match inner.store.run(move |store| store.snapshots(task_id)).await {
+            Ok(snapshots) if snapshots.before.is_some() => {}
+            _ => return,
+        }
+    }
+    let scratch = inner.settings.spool_dir.join(format!("{task_id}.index"));
+    let Some(tree) = crate::changes::git::snapshot(&inner.settings.cli.project, &scratch).await else { return };
+    let saved = inner
+        .store
+        .run(move |store| match side {
+            Side::Before => store.save_snapshot_before(task_id, &tree),
+            Side::After => store.save_snapshot_after(task_id, &tree),
+        })
+        .await;
+    if let Err(error) = saved {
+        tracing::warn!(%task_id, %error, "cannot keep a snapshot of the working tree");
+    }
+}
+
+/// How many files the task changed, with the lines added and removed; `None` for none (or
+/// when they cannot be read: logged, the task ends the same).
+async fn change_count(inner: &Arc<Inner>, task_id: Uuid) -> Option<app::api::ChangeCount> {
+    let (edits, snapshots) = match inner.edits(task_id).await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(%task_id, %error, "cannot read what the task changed");
+            return None;
+        }
+    };
+    match crate::changes::task::changes(&inner.settings.cli.project, edits, snapshots).await {
+        Ok(changes) if !changes.files.is_empty() => Some(changes.count()),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(%task_id, %error, "cannot tell what the task changed");
+            None
+        }
+    }
 }
 
 /// Stores the outcome, retrying while the store cannot take it (busy, or a full disk): a task

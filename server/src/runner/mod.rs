@@ -23,6 +23,8 @@ mod stdin;
 pub use approvals::ApprovalError;
 pub use sessions::SessionError;
 
+use crate::changes::edits::ToolEdits;
+use crate::changes::task::Snapshots;
 use crate::claude::invocation::{validate, InvalidRequest};
 use crate::claude::paths::ClaudeHome;
 use crate::claude::sessions::SessionIndex;
@@ -300,6 +302,13 @@ impl Runner {
                 () = tokio::time::sleep_until(deadline) => {}
             }
         }
+    }
+
+    /// The file edits the task's output lines record, and the working-tree snapshots taken
+    /// around it: what its changes are built from (`changes::task`).
+    pub async fn edits(&self, session: SessionRef, task_id: Uuid) -> Result<(ToolEdits, Snapshots), RunnerError> {
+        self.owned_task(session, task_id).await?;
+        self.inner.edits(task_id).await
     }
 
     /// The folder the CLI runs in.
@@ -610,5 +619,30 @@ impl Inner {
             queue_position,
             progress,
         }
+    }
+}
+
+impl Inner {
+    /// See [`Runner::edits`].
+    async fn edits(&self, task_id: Uuid) -> Result<(ToolEdits, Snapshots), RunnerError> {
+        Ok(self
+            .store
+            .run(move |store| {
+                // A page at a time: only the edits are kept, never the whole output.
+                let mut edits = ToolEdits::default();
+                let mut after = 0;
+                loop {
+                    let page = store.lines_after(task_id, after, PageLimit::MAX)?;
+                    for (seq, line) in &page.lines {
+                        edits.read_line(line);
+                        after = *seq;
+                    }
+                    if !page.more {
+                        break;
+                    }
+                }
+                Ok((edits, store.snapshots(task_id)?))
+            })
+            .await?)
     }
 }

@@ -15,6 +15,7 @@ mod devices;
 mod lines;
 mod output;
 mod session_meta;
+mod snapshots;
 mod push;
 mod tasks;
 

@@ -136,3 +136,12 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
     created_at      INTEGER NOT NULL,      -- ms since the Unix epoch
     last_success_at INTEGER
 ) WITHOUT ROWID;
+
+-- The project's working tree before and after each task ran, as git tree ids (see
+-- changes::git::snapshot): what a task changed, Bash commands included. Only for a project in a
+-- git repository.
+CREATE TABLE IF NOT EXISTS task_snapshots (
+    task_id TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    before  TEXT,
+    after   TEXT
+) WITHOUT ROWID;
