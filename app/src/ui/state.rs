@@ -120,8 +120,8 @@ impl ChatState {
         let with_archived = self.show_archived.get_untracked();
         spawn_local(async move {
             let offset = browser::utc_offset_minutes();
-            let listed = list_sessions(SESSIONS_LISTED, false, offset).await;
-            let archived = if with_archived { Some(list_sessions(SESSIONS_LISTED, true, offset).await) } else { None };
+            let listed = list_sessions(SESSIONS_LISTED, false, offset, None, None).await;
+            let archived = if with_archived { Some(list_sessions(SESSIONS_LISTED, true, offset, None, None).await) } else { None };
             if self.listing.get_value() != mine {
                 return; // a newer listing was asked for
             }

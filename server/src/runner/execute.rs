@@ -209,10 +209,10 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(error.to_string()) },
     };
     let (spawned, args) = (output.clone(), invocation.args());
-    let task_id = task.id;
+    let (task_id, project) = (task.id, task.project.clone());
     // Off the async threads: creating the files and the FIFO, and fork/exec, block; a burst of
     // starts must not hold up the answers.
-    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, args, &spawned)).await;
+    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, project.as_deref(), args, &spawned)).await;
     let mut child = match started {
         Some(Ok(child)) => child,
         Some(Err(reason)) => return Ending { exit: None, cancelled: false, spawn_error: Some(reason) },
@@ -266,14 +266,25 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
 
 /// Creates the task's output files and its input FIFO, then starts the CLI (blocking). The
 /// reason it could not start, as the task's failure.
-fn spawn_cli(inner: &Inner, task_id: Uuid, args: Vec<std::ffi::OsString>, output: &SharedOutput) -> Result<tokio::process::Child, String> {
+fn spawn_cli(
+    inner: &Inner,
+    task_id: Uuid,
+    project: Option<&std::path::Path>,
+    args: Vec<std::ffi::OsString>,
+    output: &SharedOutput,
+) -> Result<tokio::process::Child, String> {
     let cli = &inner.settings.cli;
+    // Checked again now: a symlink on the way may lead out of the roots since the submit.
+    let project = inner
+        .projects
+        .recheck(project.unwrap_or(&cli.project))
+        .map_err(|error| format!("the project folder cannot be used: {error}"))?;
     let files = lock(output).create_files().map_err(|error| format!("cannot create the output file: {error}"))?;
     let child_stdin = Stdin::create(&inner.stdin_path(task_id)).map_err(|error| format!("cannot create the CLI's input: {error}"))?;
     let mut command = tokio::process::Command::new(&cli.bin);
     command
         .args(args)
-        .current_dir(&cli.project)
+        .current_dir(&project)
         .env_clear()
         .envs(cli.env.iter().map(|(k, v)| (k, v)))
         .stdin(child_stdin)

@@ -24,8 +24,7 @@ pub use approvals::ApprovalError;
 pub use sessions::SessionError;
 
 use crate::claude::invocation::{validate, InvalidRequest};
-use crate::claude::paths::ClaudeHome;
-use crate::claude::sessions::SessionIndex;
+use crate::projects::{ProjectError, Projects};
 use crate::store::{AuditEntry, LinesPage, NewTask, PageLimit, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
 use app::api::{Caller, ChatRequest, EventsPage, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
@@ -56,6 +55,8 @@ pub enum RunnerError {
     Approval(#[from] ApprovalError),
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
 }
 
 /// A submit refused because too many tasks wait already (queued or running).
@@ -71,7 +72,7 @@ pub enum QueueFull {
 #[derive(Clone, Debug)]
 pub struct CliSettings {
     pub bin: PathBuf,
-    /// The canonical project directory: the CLI's cwd.
+    /// The canonical default project: the CLI's cwd when a task names no other.
     pub project: PathBuf,
     /// The CLI's whole environment (see `claude::environment`): nothing else is inherited.
     pub env: Vec<(OsString, OsString)>,
@@ -80,7 +81,8 @@ pub struct CliSettings {
 #[derive(Clone, Debug)]
 pub struct RunnerSettings {
     pub cli: CliSettings,
-    pub claude_home: ClaudeHome,
+    /// Every project a task may run in, and their sessions.
+    pub projects: Arc<Projects>,
     /// Where the CLI's output files live while it runs.
     pub spool_dir: PathBuf,
     pub max_concurrent: usize,
@@ -102,7 +104,7 @@ pub struct Runner {
 struct Inner {
     store: Arc<Store>,
     settings: RunnerSettings,
-    sessions: Arc<SessionIndex>,
+    projects: Arc<Projects>,
     /// Where notifications go (Web Push): never waited on.
     notifier: crate::push::Notifier,
     slots: Arc<Semaphore>,
@@ -149,13 +151,13 @@ impl Runner {
     pub fn start(store: Arc<Store>, settings: RunnerSettings, notifier: crate::push::Notifier) -> Result<Self, RunnerError> {
         std::fs::create_dir_all(&settings.spool_dir)
             .map_err(|source| RunnerError::Io { path: settings.spool_dir.clone(), source })?;
-        let sessions = Arc::new(SessionIndex::new(settings.claude_home.clone(), settings.cli.project.clone()));
+        let projects = settings.projects.clone();
         let runner = Self {
             inner: Arc::new(Inner {
                 store,
                 slots: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
                 settings,
-                sessions,
+                projects,
                 notifier,
                 queues: Mutex::default(),
                 admission: Mutex::default(),
@@ -189,13 +191,14 @@ impl Runner {
             SessionRef::New => (Uuid::new_v4(), true),
             SessionRef::Existing(id) => (id, false),
         };
+        let project = self.project_for(session, request.project.clone()).await?;
         let id = Uuid::new_v4();
         let place = self.inner.hold_place(session_id)?;
         let created_at = now_ms();
         let earlier = self
             .inner
             .store
-            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
+            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at, project: &project }))
             .await?;
         if let Some(earlier) = earlier {
             // The same message sent again: its task, as it stands (the place in line goes back).
@@ -302,9 +305,67 @@ impl Runner {
         }
     }
 
-    /// The folder the CLI runs in.
+    /// The default project's folder.
     pub fn project(&self) -> &std::path::Path {
         &self.inner.settings.cli.project
+    }
+
+    /// The folder a task runs in: a resumed session's own project, whatever the request says;
+    /// else the project the request names (an id or an allowed path), else the default.
+    async fn project_for(&self, session: SessionRef, named: Option<String>) -> Result<String, RunnerError> {
+        let own = match session {
+            SessionRef::Existing(id) => self.session_project(id).await?,
+            SessionRef::New => None,
+        };
+        let projects = self.inner.projects.clone();
+        let path = tokio::task::spawn_blocking(move || match (own, named) {
+            (Some(project), _) => Ok(project.path),
+            (None, Some(raw)) => projects.resolve(&raw).map(|p| p.path),
+            (None, None) => Ok(projects.default_project().path),
+        })
+        .await
+        .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+        // `Allowed::check` refuses a path that is not UTF-8.
+        Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// The project the session belongs to: where this service ran it, else the one whose CLI
+    /// folder holds its transcript; `None` for a session nothing knows.
+    async fn session_project(&self, session_id: Uuid) -> Result<Option<crate::projects::Project>, RunnerError> {
+        let hint = self.inner.store.run(move |store| store.session_project(session_id)).await?;
+        let projects = self.inner.projects.clone();
+        Ok(tokio::task::spawn_blocking(move || projects.locate(session_id, hint.as_deref())).await.ok().flatten())
+    }
+
+    /// Every project a session may run in, most recent first, each with its count of (listed)
+    /// sessions.
+    pub async fn projects(&self) -> Result<Vec<app::api::ProjectInfo>, RunnerError> {
+        let marks = self.inner.store.run(move |store| store.session_marks()).await?;
+        let projects = self.inner.projects.clone();
+        let mut listed = tokio::task::spawn_blocking(move || {
+            let shown = |id: Uuid| marks.get(&id).is_none_or(|mark| !mark.deleted);
+            projects.known().iter().map(|project| crate::projects::info(project, &shown)).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))?;
+        listed.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then_with(|| b.default.cmp(&a.default)).then_with(|| a.name.cmp(&b.name)));
+        Ok(listed)
+    }
+
+    /// Offers a folder as a project (kept across restarts); refused unless it is under a root.
+    pub async fn add_project(&self, raw: String) -> Result<app::api::ProjectInfo, RunnerError> {
+        let projects = self.inner.projects.clone();
+        let (project, new) = tokio::task::spawn_blocking(move || projects.add(&raw))
+            .await
+            .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+        if new {
+            let path = project.path.to_string_lossy().into_owned();
+            self.inner.store.run(move |store| store.add_project(&path, now_ms())).await?;
+        }
+        let marks = self.inner.store.run(move |store| store.session_marks()).await?;
+        tokio::task::spawn_blocking(move || crate::projects::info(&project, &|id| marks.get(&id).is_none_or(|mark| !mark.deleted)))
+            .await
+            .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))
     }
 
     /// The reply `task_id` is writing, while it runs (`--include-partial-messages`).
@@ -362,9 +423,9 @@ impl Runner {
     }
 
     pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, RunnerError> {
-        let path = self.inner.sessions.transcript_path(session_id);
+        let project = self.session_project(session_id).await?;
         let turns = tokio::task::spawn_blocking(move || {
-            std::fs::File::open(path)
+            std::fs::File::open(project?.index.transcript_path(session_id))
                 .ok()
                 .map(|file| crate::claude::transcript::read_turns(std::io::BufReader::new(file)))
         })
