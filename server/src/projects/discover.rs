@@ -11,8 +11,9 @@ use std::ffi::OsString;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-/// Transcripts of a folder tried for its `cwd` (each read for its first lines only).
-const TRANSCRIPTS_TRIED: usize = 4;
+/// Transcripts of a folder tried for its `cwd` (each read for its first lines only): some hold
+/// no message line at all (only a queued prompt), so more than one is tried.
+const TRANSCRIPTS_TRIED: usize = 64;
 
 /// The most of `.claude.json` read: it grows with every project and setting, but stays far below.
 const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
@@ -21,9 +22,11 @@ const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
 #[derive(Default)]
 pub struct Discovery {
     /// A CLI folder's name → the canonical project it belongs to, or `None` when its `cwd` is
-    /// not a project here (outside the roots, gone). Folders without a readable `cwd` yet are
-    /// not remembered: they are tried again.
+    /// not a project here (outside the roots, gone).
     folders: HashMap<OsString, Option<PathBuf>>,
+    /// Folders where no transcript said its `cwd`, with their modification time then: tried
+    /// again once a transcript was added.
+    unknown: HashMap<OsString, Option<std::time::SystemTime>>,
     config: Option<(FileStamp, Vec<PathBuf>)>,
 }
 
@@ -42,7 +45,15 @@ impl Discovery {
                 if !entry.file_type().is_ok_and(|t| t.is_dir()) {
                     continue;
                 }
-                let Some(cwd) = folder_cwd(&entry.path()) else { continue };
+                let modified = entry.metadata().and_then(|m| m.modified()).ok();
+                if self.unknown.get(&name).is_some_and(|seen| *seen == modified) {
+                    continue;
+                }
+                let Some(cwd) = folder_cwd(&entry.path()) else {
+                    self.unknown.insert(name, modified);
+                    continue;
+                };
+                self.unknown.remove(&name);
                 let project = allowed
                     .check(Path::new(&cwd))
                     .ok()
@@ -120,8 +131,9 @@ mod tests {
             let line = serde_json::json!({"type": "user", "cwd": project, "message": {"content": "hi"}});
             std::fs::write(folder(&project).join("0034f1dd-f202-420b-92e7-8a4b27c7b4fa.jsonl"), format!("{line}\n")).expect("write");
         }
-        // A folder whose transcript is not written yet is tried again at the next scan.
+        // A folder whose transcripts do not say where they ran yet is tried again once one does.
         std::fs::create_dir_all(folder(&base.join("root/c"))).expect("mkdir");
+        std::fs::write(folder(&base.join("root/c")).join("queued-only.jsonl"), "{\"type\":\"queue-operation\"}\n").expect("write");
         let config = serde_json::json!({"projects": {base.join("root/b").to_str().expect("utf-8"): {}, "/elsewhere": {}}});
         std::fs::write(home.config_file(), config.to_string()).expect("write");
 
@@ -131,6 +143,7 @@ mod tests {
         found.sort();
         assert_eq!(found, [base.join("root/a"), base.join("root/b")]);
         let line = serde_json::json!({"type": "user", "cwd": base.join("root/c")});
+        std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(folder(&base.join("root/c")).join("x.jsonl"), format!("{line}\n")).expect("write");
         let mut again = discovery.scan(&home, &allowed);
         again.sort();

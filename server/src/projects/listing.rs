@@ -31,8 +31,8 @@ pub struct Listing<'a> {
 impl Listing<'_> {
     /// Blocking: reads folders, and the transcripts the caches do not know.
     pub fn run(&self) -> Vec<SessionSummary> {
-        let mut files: Vec<(usize, TranscriptFile)> =
-            self.projects.iter().enumerate().flat_map(|(i, p)| p.index.files().into_iter().map(move |f| (i, f))).collect();
+        let lists: Vec<_> = self.projects.iter().map(|p| p.index.files()).collect();
+        let mut files: Vec<(usize, &TranscriptFile)> = lists.iter().enumerate().flat_map(|(i, list)| list.iter().map(move |f| (i, f))).collect();
         let on_disk: HashSet<Uuid> = files.iter().map(|(_, f)| f.id).collect();
         files.retain(|(_, f)| (self.shown)(f.id));
         files.sort_by(|a, b| b.1.stamp.modified.cmp(&a.1.stamp.modified));
@@ -46,7 +46,7 @@ impl Listing<'_> {
             }
             let index = &self.projects[i].index;
             if let Some(needle) = self.needle {
-                if !self.title_matches(file.id, needle) && !index.matches(&file, needle) {
+                if !self.title_matches(file.id, needle) && !index.matches(file, needle) {
                     continue;
                 }
             }

@@ -84,9 +84,12 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
         _ => return,
     };
     read_rest(inner, &output).await;
+    // Its session is listed at its new place at once, not when the project's list is read again.
+    let project = task.project.clone().unwrap_or_else(|| inner.settings.cli.project.clone());
     let ending = output.clone();
     let Some(outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
     record(inner, outcome, &output).await;
+    inner.projects.project_at(&project).index.forget_files();
 }
 
 /// Stores the outcome, retrying while the store cannot take it (busy, or a full disk): a task
