@@ -8,6 +8,7 @@ use super::drawer::Drawer;
 use super::follow;
 use super::format::{elapsed, usd};
 use super::markdown;
+use super::projects::ProjectPicker;
 use super::sessions::SessionList;
 use super::state::ChatState;
 use super::steps::{self, LazySteps, Steps};
@@ -64,7 +65,9 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         }
     });
 
-    let project = user.project.clone();
+    state.refresh_projects();
+    // The open session's project, or the one a new session starts in; the default's until known.
+    let project = move || state.project_name(state.session.get()).or_else(|| user.project.clone());
     let title = move || {
         let current = state.session.get();
         match current {
@@ -113,7 +116,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <div class="heading">
                     <h1 class="session-name">{title}</h1>
                     <span class="cost">
-                        {project.map(|name| view! { <span class="project" title="Project">{name}</span> })}
+                        {move || project().map(|name| view! { <span class="project" title="Project">{name}</span> })}
                         <span data-testid="session-cost">{cost}</span>
                     </span>
                 </div>
@@ -159,6 +162,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <Show when=move || !state.loading.get() && state.entries.with(Vec::is_empty)>
                     <p class="empty">"Ask Claude to do something in this project."</p>
                 </Show>
+                {move || (state.session.get().is_none() && state.entries.with(Vec::is_empty)).then(|| view! { <ProjectPicker state=state now=now /> })}
                 {move || {
                     let at = split.get();
                     state.entries.with(|e| e[..at.min(e.len())].to_vec()).into_iter().map(|entry| render_entry(entry, now, state)).collect_view()

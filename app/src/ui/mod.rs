@@ -14,6 +14,7 @@ mod live;
 mod markdown;
 mod nudge;
 mod outbox;
+mod projects;
 mod request;
 mod sessions;
 mod sign_in;
