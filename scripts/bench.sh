@@ -3,12 +3,14 @@
 # server on 127.0.0.1 (fake claude, temporary data dir, CLI home and project) with wrk and a
 # Python client. Prints each figure with its target and its ratio to the target.
 #
-#   scripts/bench.sh [--record] [--no-criterion] [--only-approvals]
+#   scripts/bench.sh [--record] [--no-criterion] [--only-approvals] [--only-projects]
 #
 #   --record          also write the figures into BENCHMARKS.md (its bench:results block)
 #   --no-criterion    skip the criterion benches (the load figures only)
 #   --only-approvals  only the permission-request figures (about 30 s); with --record, only
 #                     their rows of the block are replaced, with a line saying when
+#   --only-projects   only the many-projects figures (10,000 sessions in 50 projects, about a
+#                     minute); with --record, likewise
 #
 # Installs wrk (Debian's package) if it is missing. Takes about 3 minutes on 2 cores once built.
 set -euo pipefail
@@ -18,12 +20,14 @@ target=${CARGO_TARGET_DIR:-target}
 record=0
 criterion=1
 only_approvals=0
+only_projects=0
 for arg in "$@"; do
   case "$arg" in
     --record) record=1 ;;
     --no-criterion) criterion=0 ;;
     --only-approvals) only_approvals=1; criterion=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --only-projects) only_projects=1; criterion=0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,8 @@ cleanup() {
     wait "$server_pid" 2>/dev/null || true
   fi
   # CLIs outlive the server by design (the next start follows them): stop the ones this run
-  # started, found by their working directory, the temporary project.
+  # started, found by their working directory, the temporary project. (The many-projects server
+  # runs none.)
   for dir in /proc/[0-9]*; do
     if [ "$(readlink "$dir/cwd" 2>/dev/null)" = "$project" ]; then
       kill -KILL "${dir#/proc/}" 2>/dev/null || true
@@ -96,6 +101,67 @@ fi
 # ---- the release server
 echo "== release build"
 cargo build --release -p server
+
+# start_server LOG ARGS...: starts the release server with the bench's credentials, waits until
+# it says where it listens; sets $started_pid and $started_base.
+start_server() {
+  local log=$1; shift
+  AUTH_USERNAME="$BENCH_USER" AUTH_PASSWORD="$BENCH_PASSWORD" LOG=warn \
+    "$target/release/claude-remote" --host 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+  started_pid=$!
+  started_base=""
+  for _ in $(seq 1 200); do
+    started_base=$(sed -n 's/^listening on //p' "$log" | head -1)
+    [ -n "$started_base" ] && return 0
+    kill -0 "$started_pid" 2>/dev/null || { cat "$log" >&2; echo "bench: the server did not start" >&2; exit 1; }
+    sleep 0.05
+  done
+  cat "$log" >&2; echo "bench: the server never said where it listens" >&2; exit 1
+}
+
+# Listing and search over 10,000 sessions in 50 projects, on a server of its own (its own CLI
+# home, data and projects root), while wrk loads /health.
+projects_bench() {
+  echo "== data set: 10,000 sessions in 50 projects (200 each, 4,000 transcript lines a project)"
+  local home="$root/projects-home" repos="$root/repos" i
+  mkdir -p "$home" "$repos" "$root/projects-data"
+  for i in $(seq 0 49); do
+    mkdir -p "$repos/p$i"
+    python3 scripts/bench/make_sessions.py --home "$home" --project "$(cd "$repos/p$i" && pwd -P)" \
+      --sessions 200 --lines 4000 --seed "$((i + 1))" >/dev/null
+  done
+  du -sh "$home/projects" | sed 's/^/CLI folders: /'
+  start_server "$root/projects-server.log" --project "$project" --projects-root "$repos" \
+    --data-dir "$root/projects-data" --claude-bin scripts/fake-claude/claude --claude-config-dir "$home"
+  local pid=$started_pid base=$started_base
+  bg_pids+=("$pid")
+  echo "many-projects server: pid $pid at $base"
+  # The first calls (a search reads every transcript once) before wrk starts: /health is
+  # measured beside warm listings and searches, as the figures are.
+  load projects "$base" --seconds 0 --min-count 1 >"$results/projects_cold.json"
+  wrk -t1 -c8 -d3s --latency "$base/health" >"$results/wrk_health_alone_projects.txt"
+  wrk -t1 -c8 -d12s --latency "$base/health" >"$results/wrk_health_during_projects.txt" &
+  local wrk_pid=$!
+  sleep 0.3
+  load projects "$base" --seconds 10 --min-count 50 | tee "$results/projects.json"
+  wait "$wrk_pid"
+  grep -E '^\s+99%' "$results/wrk_health_during_projects.txt" | sed 's/^/\/health during many-projects listing: /'
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+if [ "$only_projects" = 1 ]; then
+  cp /proc/loadavg "$results/loadavg_start.txt"
+  projects_bench
+  cp /proc/loadavg "$results/loadavg_end.txt"
+  if [ "$record" = 1 ]; then
+    python3 scripts/bench/report.py "$results" --partial --mode only-projects --record BENCHMARKS.md
+  else
+    python3 scripts/bench/report.py "$results" --partial --mode only-projects
+  fi
+  exit 0
+fi
+
 if [ "$only_approvals" = 0 ]; then
   echo "== data set: 2,000 sessions / 100,000 transcript lines in the CLI home"
   python3 scripts/bench/make_sessions.py --home "$root/claude-home" --project "$project" --sessions 2000 --lines 100000 | tee "$results/dataset.json"
@@ -128,9 +194,9 @@ if [ "$only_approvals" = 1 ]; then
   approvals
   cp /proc/loadavg "$results/loadavg_end.txt"
   if [ "$record" = 1 ]; then
-    python3 scripts/bench/report.py "$results" --partial --record BENCHMARKS.md
+    python3 scripts/bench/report.py "$results" --partial --mode only-approvals --record BENCHMARKS.md
   else
-    python3 scripts/bench/report.py "$results" --partial
+    python3 scripts/bench/report.py "$results" --partial --mode only-approvals
   fi
   exit 0
 fi
@@ -196,6 +262,8 @@ echo "== CLI result -> the app shows it: 20 tasks (#SLOW=0.5) followed with wait
 load wait-task "$base" --count 20 | tee "$results/wait_task.json"
 
 approvals
+
+projects_bench
 
 if [ -f dist/index.html ]; then
   echo "== first-load transfer (Accept-Encoding: br, gzip)"

@@ -11,6 +11,7 @@ only). Each subcommand prints one JSON object on stdout; progress goes to stderr
     load.py concurrent BASE --count 50 --cap 8 --server-pid PID
                                                   50 submits at once: CLI processes, zombies
     load.py listing    BASE --seconds 4.5         GET /api/sessions?limit=20 over and over
+    load.py projects   BASE --seconds 10          listing, one project, search, /api/projects (many projects)
     load.py wait-task  BASE --count 20            CLI result -> the app's wait_task answer
     load.py approvals  BASE --count 30 --project DIR --timing-log FILE
                                                   permission request written by the CLI -> the
@@ -350,6 +351,41 @@ def cmd_listing(args) -> dict:
     return {"cold_ms": round(first, 3), "warm": summary(times)}
 
 
+def cmd_projects(args) -> dict:
+    """Listing and search across every project: each path alone for its share of the time, after
+    one cold call (the first search reads every transcript once)."""
+    client = Client(args.base)
+    status, projects = client.json("GET", "/api/projects")
+    if status != 200 or not projects:
+        raise SystemExit(f"projects failed: {status} {str(projects)[:200]}")
+    one = next(p for p in projects if not p["default"])
+    paths = {
+        "all": "/api/sessions?limit=20",
+        "project": f"/api/sessions?limit=20&project={one['id']}",
+        "search": "/api/sessions?limit=20&q=refactor%20module",
+        "search_none": "/api/sessions?limit=20&q=no%20session%20says%20this",
+        "projects": "/api/projects",
+    }
+    out = {"project_count": len(projects), "session_count": sum(p["sessions"] for p in projects)}
+    share = args.seconds / len(paths)
+    for name, path in paths.items():
+        def get() -> tuple[float, int]:
+            start = time.perf_counter()
+            status, body = client.json("GET", path)
+            elapsed = (time.perf_counter() - start) * 1000
+            if status != 200:
+                raise SystemExit(f"{path} failed: {status} {str(body)[:200]}")
+            return elapsed, len(body["sessions"] if isinstance(body, dict) else body)
+
+        cold, listed = get()
+        times = []
+        deadline = time.monotonic() + share
+        while len(times) < args.min_count or time.monotonic() < deadline:
+            times.append(get()[0])
+        out[name] = {"path": path, "listed": listed, "cold_ms": round(cold, 3), "warm": summary(times)}
+    return out
+
+
 def cmd_wait_task(args) -> dict:
     client = Client(args.base)
     lags = []
@@ -569,7 +605,7 @@ def cmd_cancel_all(args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("submit", "submit-start", "completed", "burst-queued", "concurrent", "listing", "wait-task", "approvals", "transfer", "cancel-all"):
+    for name in ("submit", "submit-start", "completed", "burst-queued", "concurrent", "listing", "projects", "wait-task", "approvals", "transfer", "cancel-all"):
         p = sub.add_parser(name)
         p.add_argument("base")
         p.add_argument("--count", type=int, default=20)

@@ -3,7 +3,7 @@
 with its target and its ratio to the target, and with --record writes the same table into
 BENCHMARKS.md between its `<!-- bench:results:begin -->` and `<!-- bench:results:end -->` lines.
 
-    report.py RESULTS_DIR [--record BENCHMARKS.md] [--partial]
+    report.py RESULTS_DIR [--record BENCHMARKS.md] [--partial [--mode only-approvals|only-projects]]
 
 With --partial (scripts/bench.sh --only-approvals) only the figures measured are printed, and
 --record replaces only their rows in the block, with a line saying when they were measured.
@@ -138,6 +138,7 @@ def rows(folder: str) -> list[Row]:
     out.append(Row("session listing (limit 20), warm p50", listing and listing["warm"]["p50"], "ms", 10, "<=",
                    listing and f"{described}; over HTTP, n={listing['warm']['n']}, p95 {listing['warm']['p95']:.2f} ms, while wrk loads /health; "
                    f"alone: p50 {alone_listing['warm']['p50']:.2f} ms; first (cold) call {alone_listing['cold_ms']:.1f} ms" if alone_listing else ""))
+    out += projects_rows(folder)
     during = wrk(load(folder, "wrk_health_during_listing.txt"))
     alone = wrk(load(folder, "wrk_health_alone.txt"))
     out.append(Row("/health p99 while listing", during and during.get("p99"), "ms", 5, "<=",
@@ -175,6 +176,35 @@ def rows(folder: str) -> list[Row]:
     return out
 
 
+def projects_rows(folder: str) -> list[Row]:
+    """Listing and search over 10,000 sessions in 50 projects (scripts/bench.sh projects_bench)."""
+    many = load(folder, "projects.json")
+    cold = load(folder, "projects_cold.json") or many
+    def part(name: str):
+        return many and many[name]
+    def note(name: str, what: str) -> str:
+        p = part(name)
+        return p and (f"{what}; {many['session_count']:,} sessions in {many['project_count']} projects; over HTTP, n={p['warm']['n']}, "
+                      f"p95 {p['warm']['p95']:.2f} ms, while wrk loads /health; first (cold) call {cold[name]['cold_ms']:.1f} ms, before wrk")
+    out = [
+        Row("many projects: listing of all, warm p50", part("all") and part("all")["warm"]["p50"], "ms", 20, "<=",
+            note("all", "`GET /api/sessions?limit=20` across every project")),
+        Row("many projects: one project's listing, warm p50", part("project") and part("project")["warm"]["p50"], "ms", 20, "<=",
+            note("project", "`?project=ID`, 200 sessions")),
+        Row("many projects: search matching nothing, warm p50", part("search_none") and part("search_none")["warm"]["p50"], "ms", 20, "<=",
+            note("search_none", "`?q=no session says this`: every session's title, first and last prompt looked at")),
+        Row("many projects: search, warm p50", part("search") and part("search")["warm"]["p50"], "ms", 20, "<=",
+            note("search", "`?q=refactor module`, 20 found among the newest")),
+        Row("many projects: GET /api/projects, warm p50", part("projects") and part("projects")["warm"]["p50"], "ms", 20, "<=",
+            note("projects", "each project's sessions counted, last activity, git branch")),
+    ]
+    during = wrk(load(folder, "wrk_health_during_projects.txt"))
+    alone = wrk(load(folder, "wrk_health_alone_projects.txt"))
+    out.append(Row("/health p99 while listing many projects", during and during.get("p99"), "ms", 5, "<=",
+                   during and alone and f"wrk -t1 -c8 -d12s --latency; {during['rps']:,.0f} req/s; alone (same wrk, before): p99 {alone.get('p99', 0):.2f} ms"))
+    return out
+
+
 def criterion_rows(folder: str) -> list[list[str]]:
     medians = load(folder, "criterion.json") or []
     return [[m["id"], m["median"]] for m in medians]
@@ -204,15 +234,15 @@ def machine() -> str:
 PARTIAL = "Measured apart:"
 
 
-def record_partial(path: str, measured: list[Row], note: str) -> None:
+def record_partial(path: str, measured: list[Row], note: str, mode: str) -> None:
     """Replaces the rows of `measured` in the block's results table (appends those it lacks) and
-    the line saying when they were measured; the rest of the block stays as it was."""
+    the line saying when they were measured (by `--mode`); the rest of the block stays as it was."""
     text = open(path, encoding="utf-8").read()
     if BEGIN not in text or END not in text:
         sys.exit(f"report: {path} has no {BEGIN} ... {END} block to update")
     head, rest = text.split(BEGIN, 1)
     block, tail = rest.split(END, 1)
-    lines = [line for line in block.split("\n") if not line.startswith(PARTIAL)]
+    lines = [line for line in block.split("\n") if not (line.startswith(PARTIAL) and f"--{mode} " in line)]
     header = next(i for i, line in enumerate(lines) if line.startswith("| figure |"))
     end = header
     while end + 1 < len(lines) and lines[end + 1].startswith("|"):
@@ -238,6 +268,7 @@ def main() -> None:
     parser.add_argument("results")
     parser.add_argument("--record", metavar="BENCHMARKS_MD")
     parser.add_argument("--partial", action="store_true")
+    parser.add_argument("--mode", default="only-approvals", help="the bench.sh option that measured a partial run")
     args = parser.parse_args()
 
     all_rows = rows(args.results)
@@ -269,8 +300,8 @@ def main() -> None:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
         if args.partial:
             note = (f"{PARTIAL} {'; '.join(row.figure for row in all_rows)}: measured {datetime.date.today().isoformat()}, commit "
-                    f"{commit}{' (with uncommitted changes)' if dirty else ''}, with `scripts/bench.sh --only-approvals --record`; {load_note}.")
-            record_partial(args.record, all_rows, note)
+                    f"{commit}{' (with uncommitted changes)' if dirty else ''}, with `scripts/bench.sh --{args.mode} --record`; {load_note}.")
+            record_partial(args.record, all_rows, note, args.mode)
             print(f"recorded {len(all_rows)} rows in {args.record}")
             return
         block = [

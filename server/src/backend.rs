@@ -5,7 +5,7 @@ use crate::runner::Runner;
 use crate::store::PageLimit;
 use crate::http::sessions::MAX_LIMIT;
 use app::api::{
-    ApprovalDecision, Backend, BackendError, Caller, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionPatch, SessionQuery, SessionRef,
+    ApprovalDecision, Backend, BackendError, Caller, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef,
     SessionSummary, Submitted, TaskView, Transcript,
 };
 use uuid::Uuid;
@@ -48,6 +48,14 @@ impl Backend for Runner {
 
     fn project_name(&self) -> Option<String> {
         self.project().file_name().map(|name| name.to_string_lossy().into_owned())
+    }
+
+    async fn projects(&self) -> Result<Vec<ProjectInfo>, BackendError> {
+        Ok(Runner::projects(self).await?)
+    }
+
+    async fn add_project(&self, path: String) -> Result<ProjectInfo, BackendError> {
+        Ok(Runner::add_project(self, path).await?)
     }
 
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {

@@ -26,6 +26,12 @@ pub struct Config {
     #[arg(long = "project", env = "CLAUDE_PROJECT_PATH", value_name = "DIR")]
     pub project: Option<PathBuf>,
 
+    /// A folder under which any folder may be a project: chosen per session from the app, or
+    /// found among the projects the CLI already knows. Repeatable; PROJECTS_ROOTS takes several,
+    /// `:`-separated. Without one, only --project is used.
+    #[arg(long = "projects-root", env = "PROJECTS_ROOTS", value_name = "DIR", value_delimiter = ':')]
+    pub projects_roots: Vec<PathBuf>,
+
     /// Where the database, generated credentials and CLI output files are kept (created 0700).
     #[arg(long, env = "DATA_DIR", default_value = "data", value_name = "DIR")]
     pub data_dir: PathBuf,

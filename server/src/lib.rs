@@ -8,6 +8,7 @@ mod changes;
 pub mod claude;
 pub mod config;
 mod http;
+mod projects;
 mod push;
 mod runner;
 mod serve;
@@ -47,6 +48,8 @@ pub enum StartError {
     Runner(#[from] RunnerError),
     #[error(transparent)]
     Push(#[from] push::PushError),
+    #[error(transparent)]
+    Projects(#[from] projects::ProjectError),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: String, source: std::io::Error },
     #[error("TLS_CERT / TLS_KEY: {0}")]
@@ -106,11 +109,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         cli_env.push(("CLAUDE_CONFIG_DIR".into(), dir.clone().into_os_string()));
     }
     let push = Arc::new(push::Push::start(&config.data_dir, store.clone(), config.push_contact.clone())?);
+    let added = store.added_projects()?;
+    let projects = Arc::new(projects::Projects::new(claude_home, project.clone(), &config.projects_roots, added)?);
     let runner = Runner::start(
         store.clone(),
         RunnerSettings {
             cli: CliSettings { bin: claude_bin.clone(), project: project.clone(), env: cli_env },
-            claude_home,
+            projects: projects.clone(),
             spool_dir: config.data_dir.join("spool"),
             max_concurrent: usize::from(config.max_concurrent),
             stop_grace: Duration::from_secs(config.stop_grace_secs),
@@ -181,6 +186,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let limits = connection_limits(&config, file_limit);
     let scheme = if tls.is_some() { "https" } else { "http" };
     say!("project {}", project.display());
+    for root in projects.roots() {
+        say!("projects under {}", root.display());
+    }
     say!("listening on {scheme}://{bound}");
     let local = format!("{scheme}://{}", if bound.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], bound.port())) } else { bound });
     let tunnel = start_tunnel(&config, &local).await?;

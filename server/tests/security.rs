@@ -285,6 +285,8 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         ("DELETE", "/api/push/subscriptions/{id}"),
         ("POST", "/api/push/subscriptions/{id}/test"),
         ("POST", "/api/push/presence"),
+        ("GET", "/api/projects"),
+        ("POST", "/api/projects"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

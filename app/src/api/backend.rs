@@ -4,7 +4,7 @@
 //! functions and the REST routes reach one code path.
 
 use super::types::{
-    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, SessionList, SessionPatch, SessionQuery, SessionRef, SessionSummary, Submitted,
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef, SessionSummary, Submitted,
     TaskView, Transcript,
 };
 use std::net::IpAddr;
@@ -91,8 +91,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Stops and forgets the session's tasks and hides it; deletes the CLI's transcript too only
     /// when `transcript`.
     async fn delete_session(&self, caller: &Caller, session_id: Uuid, transcript: bool) -> Result<(), BackendError>;
-    /// The project's folder name.
+    /// The default project's folder name.
     fn project_name(&self) -> Option<String>;
+    /// Every project a session may run in, most recent first.
+    async fn projects(&self) -> Result<Vec<ProjectInfo>, BackendError>;
+    /// Offers a folder under an allowed root as a project (refused for anything else).
+    async fn add_project(&self, path: String) -> Result<ProjectInfo, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
     /// The task's output lines after `after`, as soon as there is one (or the task ends, or the
     /// reply being written has words newer than version `partial_after`), waiting at most

@@ -3,7 +3,7 @@
 
 use super::error::CallError;
 use super::types::{
-    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, SessionList, SessionRef, SessionSummary, Submitted,
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, ProjectInfo, SessionList, SessionRef, SessionSummary, Submitted,
     TaskView, Transcript,
 };
 use leptos::prelude::*;
@@ -83,11 +83,31 @@ pub async fn delete_task(session: SessionRef, task_id: Uuid) -> Result<(), CallE
 }
 
 /// The archived sessions, or the others, with the spend of the caller's today and month (their
-/// clock `utc_offset_minutes` ahead of UTC).
+/// clock `utc_offset_minutes` ahead of UTC); of one project or all, matching `q` or all.
 #[server(prefix = "/api/fn", endpoint = "sessions")]
-pub async fn list_sessions(limit: usize, archived: bool, utc_offset_minutes: i32) -> Result<SessionList, CallError> {
+pub async fn list_sessions(
+    limit: usize,
+    archived: bool,
+    utc_offset_minutes: i32,
+    project: Option<String>,
+    q: Option<String>,
+) -> Result<SessionList, CallError> {
     use backend_call::*;
-    backend()?.sessions(crate::api::SessionQuery { limit, archived, utc_offset_minutes }).await.map_err(fail)
+    backend()?.sessions(crate::api::SessionQuery { limit, archived, utc_offset_minutes, project, q }).await.map_err(fail)
+}
+
+/// Every project a session may run in, most recent first.
+#[server(prefix = "/api/fn", endpoint = "projects")]
+pub async fn list_projects() -> Result<Vec<ProjectInfo>, CallError> {
+    use backend_call::*;
+    backend()?.projects().await.map_err(fail)
+}
+
+/// Offers a folder under an allowed root as a project; anything else is refused (400).
+#[server(prefix = "/api/fn", endpoint = "add_project")]
+pub async fn add_project(path: String) -> Result<ProjectInfo, CallError> {
+    use backend_call::*;
+    backend()?.add_project(path).await.map_err(fail)
 }
 
 /// Sets the user's title (`Some` blank clears it; `None` leaves it) and/or archives the session.

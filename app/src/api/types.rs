@@ -77,6 +77,11 @@ pub struct ChatRequest {
     /// lost on the way), it is answered with the first task instead of running twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_message_id: Option<Uuid>,
+    /// Where a new session runs: a project id from `GET /api/projects`, or an absolute path
+    /// under an allowed root (absent: the default project). A resumed session runs in its own
+    /// project, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -327,6 +332,43 @@ pub struct SessionSummary {
     /// The title the user gave it (also in `title`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_title: Option<String>,
+    /// The id of the project it runs in (see `GET /api/projects`; `project` keeps the original's
+    /// meaning, the folder's path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// That project's folder name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
+}
+
+/// One entry of `GET /api/projects`: a folder the CLI may work in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectInfo {
+    /// Stable: a short hash of its canonical path.
+    pub id: String,
+    /// The folder's name.
+    pub name: String,
+    /// The canonical path.
+    pub path: String,
+    /// The configured project (`--project`), where a new session runs when none is named.
+    pub default: bool,
+    /// Sessions the CLI keeps for it.
+    pub sessions: u64,
+    /// Its latest session's last activity, ms since the Unix epoch; `null` when it has none.
+    pub last_activity: Option<i64>,
+    /// The branch checked out, when it is a git work tree on a branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
+}
+
+/// The body of `POST /api/projects`: a folder under an allowed root to offer as a project.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    /// An absolute path.
+    pub path: String,
 }
 
 /// A session as its tasks leave it: an unfinished task first (waiting on the user, then running,
@@ -368,7 +410,7 @@ pub struct SessionList {
 }
 
 /// What `GET /api/sessions` lists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionQuery {
     /// At most this many (1 to 100).
     pub limit: usize,
@@ -379,6 +421,12 @@ pub struct SessionQuery {
     /// month" in `spend`.
     #[serde(default)]
     pub utc_offset_minutes: i32,
+    /// Only this project's sessions (an id from `GET /api/projects`); absent: every project's.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Only sessions whose title, first or last prompt contains this (case-insensitive).
+    #[serde(default)]
+    pub q: Option<String>,
 }
 
 /// The body of `PATCH /api/sessions/{session_id}`: what to change; an absent field is left as it is.

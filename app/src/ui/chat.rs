@@ -8,6 +8,7 @@ use super::drawer::Drawer;
 use super::follow;
 use super::format::{elapsed, usd};
 use super::markdown;
+use super::projects::ProjectPicker;
 use super::push::{report_presence, Notifications};
 use super::sessions::SessionList;
 use super::state::ChatState;
@@ -58,9 +59,11 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
         }
     });
 
-    let project = user.project.clone();
     let files_open = RwSignal::new(false);
-    let files_name = project.clone().unwrap_or_else(|| "project".to_owned());
+    state.refresh_projects();
+    // The open session's project, or the one a new session starts in; the default's until known.
+    let default_name = StoredValue::new(user.project.clone());
+    let project = move || state.project_name(state.session.get()).or_else(|| default_name.get_value());
     let title = move || {
         let current = state.session.get();
         match current {
@@ -109,7 +112,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <div class="heading">
                     <h1 class="session-name">{title}</h1>
                     <span class="cost">
-                        {project.map(|name| view! { <span class="project" title="Project">{name}</span> })}
+                        {move || project().map(|name| view! { <span class="project" title="Project">{name}</span> })}
                         <span data-testid="session-cost">{cost}</span>
                     </span>
                 </div>
@@ -148,6 +151,7 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
                 <Show when=move || !state.loading.get() && state.entries.with(Vec::is_empty)>
                     <p class="empty">"Ask Claude to do something in this project."</p>
                 </Show>
+                {move || (state.session.get().is_none() && state.entries.with(Vec::is_empty)).then(|| view! { <ProjectPicker state=state now=now /> })}
                 {move || {
                     let at = split.get();
                     state.entries.with(|e| e[..at.min(e.len())].to_vec()).into_iter().map(|entry| render_entry(entry, now, state)).collect_view()
@@ -168,7 +172,12 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
             </Show>
             <Composer state=state />
             <Show when=move || files_open.get()>
-                <FilesView project="default".to_owned() name=files_name.clone() on_close=Callback::new(move |()| files_open.set(false)) />
+                {move || {
+                    // The project of what is on screen, as the header names it.
+                    let session = state.session.get_untracked();
+                    let name = untrack(project).unwrap_or_else(|| "project".to_owned());
+                    view! { <FilesView project=state.project_id(session) name=name on_close=Callback::new(move |()| files_open.set(false)) /> }
+                }}
             </Show>
         </div>
     }

@@ -16,6 +16,7 @@ mod markdown;
 mod nudge;
 mod outbox;
 mod push;
+mod projects;
 mod request;
 mod sessions;
 mod sign_in;

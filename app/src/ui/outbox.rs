@@ -20,6 +20,9 @@ pub struct Unsent {
     pub permission_mode: Option<String>,
     #[serde(default)]
     pub model: Option<String>,
+    /// For a new session: the project it starts in (an id; `None`: the default).
+    #[serde(default)]
+    pub project: Option<String>,
     /// Sent by itself once the machine answers again. Not after a refusal (the message or the
     /// machine's state must change first): then only "Resend" sends it.
     #[serde(default)]

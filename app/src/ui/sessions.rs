@@ -1,5 +1,6 @@
-//! The session switcher: "New session", what was spent today and this month, then the project's
-//! sessions, each with its state, project, cost and when it was last active, and a "⋯" button
+//! The session switcher: "New session", a search box and a project filter, what was spent today
+//! and this month, then the sessions, each with its state, project, cost and when it was last
+//! active, and a "⋯" button
 //! for rename, archive and delete. At the bottom, the "Archived" toggle: the archived sessions
 //! instead, and back.
 //!
@@ -8,6 +9,7 @@
 
 use super::browser;
 use super::format::{folder_name, relative_time, usd};
+use super::projects::SessionFilter;
 use super::state::ChatState;
 use crate::api::{delete_session, update_session, SessionState, SessionSummary};
 use leptos::either::Either;
@@ -43,6 +45,7 @@ pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen
                     Either::Right(view! { <button type="button" class="new-session" on:click=move |_| choose(None)>"+ New session"</button> })
                 }
             }}
+            <SessionFilter state=state />
             <p class="spend" data-testid="spend">
                 {move || {
                     let spend = state.spend.get();
@@ -56,7 +59,13 @@ pub fn SessionList(state: ChatState, now: RwSignal<i64>, #[prop(into)] on_chosen
             </ul>
             {move || {
                 shown().with(Vec::is_empty).then(|| {
-                    let empty = if state.show_archived.get_untracked() { "No archived sessions." } else { "No sessions yet in this project." };
+                    let empty = if !state.query.with_untracked(|q| q.trim().is_empty()) {
+                        "No session matches."
+                    } else if state.show_archived.get_untracked() {
+                        "No archived sessions."
+                    } else {
+                        "No sessions yet."
+                    };
                     view! { <p class="empty">{empty}</p> }
                 })
             }}
@@ -101,7 +110,9 @@ fn SessionRow(
         row.with(|r| r.as_ref().and_then(|s| s.cost_usd)).filter(|cost| *cost > 0.0).map(|cost| view! { <span class="session-cost">{usd(cost)}</span> })
     };
     // A session's project does not change.
-    let project = row.with_untracked(|r| r.as_ref().map(|s| folder_name(&s.project).to_owned())).unwrap_or_default();
+    let project = row
+        .with_untracked(|r| r.as_ref().map(|s| s.project_name.clone().unwrap_or_else(|| folder_name(&s.project).to_owned())))
+        .unwrap_or_default();
     let when = move || row.with(|r| r.as_ref().map(|s| s.timestamp)).map(|at| relative_time(at, now.get(), offset)).unwrap_or_default();
 
     view! {

@@ -11,8 +11,8 @@ use super::outbox::{self, Unsent};
 use super::request;
 use crate::api::timeline::TimelineItem;
 use crate::api::{
-    cancel_task, decide_approval, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, CallError, ChatRequest,
-    PendingApproval, SessionRef, SessionSummary, Spend, TaskStatus, TaskView,
+    cancel_task, decide_approval, list_projects, list_sessions, session_transcript, submit_chat, wait_task, ApprovalDecision, CallError,
+    ChatRequest, PendingApproval, ProjectInfo, SessionRef, SessionSummary, Spend, TaskStatus, TaskView,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,6 +42,14 @@ pub struct ChatState {
     pub archived: RwSignal<Vec<SessionSummary>>,
     /// The list shows the archived sessions.
     pub show_archived: RwSignal<bool>,
+    /// Every project a session may run in, most recent first.
+    pub projects: RwSignal<Vec<ProjectInfo>>,
+    /// The list shows only this project's sessions (an id).
+    pub filter: RwSignal<Option<String>>,
+    /// The list shows only the sessions matching this.
+    pub query: RwSignal<String>,
+    /// Where a new session starts (an id; `None`: the default project).
+    pub new_project: RwSignal<Option<String>>,
     /// What was spent today and this month (the user's days).
     pub spend: RwSignal<Spend>,
     /// Counts finished listings, failed ones too: what the drawer's refresh schedule follows.
@@ -83,6 +91,10 @@ impl ChatState {
             sessions: RwSignal::new(Vec::new()),
             archived: RwSignal::new(Vec::new()),
             show_archived: RwSignal::new(false),
+            projects: RwSignal::new(Vec::new()),
+            filter: RwSignal::new(None),
+            query: RwSignal::new(String::new()),
+            new_project: RwSignal::new(None),
             spend: RwSignal::new(Spend::default()),
             listed: RwSignal::new(0),
             listing: StoredValue::new(0),
@@ -118,10 +130,12 @@ impl ChatState {
         self.listing.update_value(|n| *n += 1);
         let mine = self.listing.get_value();
         let with_archived = self.show_archived.get_untracked();
+        let (project, query) = (self.filter.get_untracked(), self.query.get_untracked());
+        let q = (!query.trim().is_empty()).then_some(query);
         spawn_local(async move {
             let offset = browser::utc_offset_minutes();
-            let listed = list_sessions(SESSIONS_LISTED, false, offset).await;
-            let archived = if with_archived { Some(list_sessions(SESSIONS_LISTED, true, offset).await) } else { None };
+            let listed = list_sessions(SESSIONS_LISTED, false, offset, project.clone(), q.clone()).await;
+            let archived = if with_archived { Some(list_sessions(SESSIONS_LISTED, true, offset, project, q).await) } else { None };
             if self.listing.get_value() != mine {
                 return; // a newer listing was asked for
             }
@@ -140,6 +154,37 @@ impl ChatState {
             }
             self.listed.update(|n| *n += 1);
         });
+    }
+
+    /// Lists the projects again (most recent first).
+    pub fn refresh_projects(self) {
+        spawn_local(async move {
+            match list_projects().await {
+                Ok(projects) => self.projects.set(projects),
+                Err(e) => self.failed(&e),
+            }
+        });
+    }
+
+    /// The name of the project a session runs in (the open one, or the one a new session starts in).
+    pub fn project_name(self, session: Option<Uuid>) -> Option<String> {
+        match session {
+            Some(id) => self.listed_session(id, |s| s.project_name.clone()).flatten(),
+            None => {
+                let chosen = self.new_project.get();
+                self.projects.with(|all| all.iter().find(|p| chosen.as_ref().map_or(p.default, |id| *id == p.id)).map(|p| p.name.clone()))
+            }
+        }
+    }
+
+    /// The id of the project a session runs in (as [`ChatState::project_name`]); `default` until
+    /// the lists say.
+    pub fn project_id(self, session: Option<Uuid>) -> String {
+        let id = match session {
+            Some(id) => self.listed_session(id, |s| s.project_id.clone()).flatten(),
+            None => self.new_project.get_untracked(),
+        };
+        id.unwrap_or_else(|| "default".to_owned())
     }
 
     /// The session as the lists know it (archived or not).
@@ -225,12 +270,14 @@ impl ChatState {
     /// (`None`: the CLI's defaults). While a task of the session runs, the server queues it. The message is
     /// kept in the outbox until the machine accepts it.
     pub fn send(self, text: String, permission_mode: Option<String>, model: Option<String>) {
+        let session = self.session.get_untracked();
         let message = Unsent {
             id: Uuid::new_v4(),
-            session: self.session.get_untracked(),
+            session,
             text,
             permission_mode,
             model,
+            project: if session.is_none() { self.new_project.get_untracked() } else { None },
             automatic: true,
             reason: None,
         };
@@ -299,6 +346,7 @@ impl ChatState {
                 permission_mode: message.permission_mode.clone(),
                 model: message.model.clone(),
                 client_message_id: Some(message.id),
+                project: message.project.clone(),
                 ..Default::default()
             };
             let submitted = submit_chat(message.session.map_or(SessionRef::New, SessionRef::Existing), request).await;

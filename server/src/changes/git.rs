@@ -68,6 +68,17 @@ async fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> Result<Vec<u8>,
     }
 }
 
+/// Gives `copy` the modification time of `original`; whether it could.
+async fn keep_mtime(original: &Path, copy: &Path) -> bool {
+    let (original, copy) = (original.to_path_buf(), copy.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let modified = std::fs::metadata(&original)?.modified()?;
+        std::fs::File::options().write(true).open(&copy)?.set_modified(modified)
+    })
+    .await
+    .is_ok_and(|done: std::io::Result<()>| done.is_ok())
+}
+
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8_lossy(&bytes).trim_end_matches(['\n', '\r']).to_owned()
 }
@@ -87,8 +98,12 @@ pub async fn snapshot(dir: &Path, scratch: &Path) -> Option<String> {
     let paths = scratch.with_extension("paths");
     let taken = async {
         let index = text(git(dir, &["rev-parse", "--git-path", "index"], None).await?);
-        // Starting from the real index, `add` hashes only files whose stat data changed.
-        if tokio::fs::copy(dir.join(&index), scratch).await.is_err() {
+        // Starting from the real index, `add` hashes only files whose stat data changed. The copy
+        // keeps the index's modification time: git trusts an entry's stat data only when the file
+        // is older than the index, so a file changed in the same tick as the index was written
+        // (same size, same second) is hashed again rather than taken as unchanged.
+        let real = dir.join(&index);
+        if tokio::fs::copy(&real, scratch).await.is_err() || !keep_mtime(&real, scratch).await {
             let _ = tokio::fs::remove_file(scratch).await;
         }
         // Tracked files as they are; of the untracked ones, the small ones only.

@@ -203,6 +203,7 @@ mod tests {
             max_turns: Some(3),
             max_budget_usd: Some(0.5),
             client_message_id: Some(Uuid::new_v4()),
+            project: Some("/elsewhere".into()),
         };
         let key = full.client_message_id.map(|k| k.to_string()).unwrap_or_default();
         let args: Vec<String> = Invocation::new(full, SessionMode::Resume(id))
@@ -216,6 +217,7 @@ mod tests {
         assert!(joined.contains("--model claude-sonnet-4-5 --permission-mode acceptEdits --max-turns 3 --max-budget-usd 0.5"));
         assert!(args.contains(&"--allowedTools=Bash(git *)".to_owned()));
         assert!(!joined.contains(&key), "the message's key is the server's, never the CLI's");
+        assert!(!joined.contains("/elsewhere"), "the project is the CLI's cwd, never an argument");
     }
 
     #[test]

@@ -48,22 +48,34 @@ fn base36(mut value: u32) -> String {
 #[derive(Clone, Debug)]
 pub struct ClaudeHome {
     root: PathBuf,
+    /// The CLI's global settings (`.claude.json`, with the `projects` it has run in).
+    config_file: PathBuf,
 }
 
 impl ClaudeHome {
+    /// A configuration folder given as `CLAUDE_CONFIG_DIR`: `.claude.json` is inside it.
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self { config_file: root.join(".claude.json"), root }
     }
 
-    /// `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+    /// `$CLAUDE_CONFIG_DIR`, else `~/.claude` (and then `~/.claude.json`, beside it).
     pub fn from_env(config_dir: Option<PathBuf>) -> Self {
-        let root = config_dir.unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/"))
-                .join(".claude")
-        });
-        Self { root }
+        match config_dir {
+            Some(root) => Self::new(root),
+            None => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+                Self { root: home.join(".claude"), config_file: home.join(".claude.json") }
+            }
+        }
+    }
+
+    pub fn config_file(&self) -> &Path {
+        &self.config_file
+    }
+
+    /// Where the CLI keeps one folder per project it ran in.
+    pub fn projects_dir(&self) -> PathBuf {
+        self.root.join("projects")
     }
 
     pub fn root(&self) -> &Path {

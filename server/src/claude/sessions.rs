@@ -1,13 +1,14 @@
-//! The project's sessions, newest first, built from the CLI's own transcripts.
+//! A project's sessions, newest first, built from the CLI's own transcripts.
 //!
 //! Listing is on the hot path of the app's session switcher, so transcripts are parsed only for
 //! the sessions that will be shown, and their metadata is cached by (modification time, size):
-//! a warm listing costs one `read_dir` and one `stat` per session. The cache is bounded (see
-//! `meta_cache`).
+//! a warm listing costs one `read_dir` and one `stat` per session. The caches are bounded (see
+//! `meta_cache`, `search_cache`) and shared by every project's index (session ids are UUIDs).
 
 use super::history::{read_project_history, HistoryEntry};
 use super::meta_cache::{FileStamp, MetaCache};
 use super::paths::ClaudeHome;
+use super::search_cache::{searchable, SearchCache};
 use super::transcript::{read_meta, SessionMeta};
 use app::api::SessionSummary;
 use std::collections::HashMap;
@@ -15,17 +16,44 @@ use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
 type Cached<T> = Option<(FileStamp, Arc<T>)>;
+
+/// The caches every project's index shares.
+#[derive(Clone, Default)]
+pub struct SharedCaches {
+    pub meta: Arc<Mutex<MetaCache>>,
+    pub search: Arc<Mutex<SearchCache>>,
+}
 
 pub struct SessionIndex {
     home: ClaudeHome,
     /// The canonical project path, as the CLI records it in `cwd` and history.
     project: PathBuf,
-    transcripts: Mutex<MetaCache>,
+    /// The project's id and name, as listings show them.
+    project_id: String,
+    project_name: String,
+    transcripts: Arc<Mutex<MetaCache>>,
+    search: Arc<Mutex<SearchCache>>,
     history: Mutex<Cached<HashMap<Uuid, HistoryEntry>>>,
+    /// The folder's transcripts as last read: (the folder's modification time, when read, them).
+    files: Mutex<Option<(Option<SystemTime>, Instant, Arc<Vec<TranscriptFile>>)>>,
+}
+
+/// How long a project's list of transcripts is reused while its folder is unchanged (no session
+/// added or removed): a transcript being written elsewhere shows its new time at most this late.
+/// Tasks run here refresh their project's list when they start and end (`forget_files`). Across
+/// 50 projects and 10,000 sessions this saves 10,000 `stat`s a listing (BENCHMARKS.md).
+const FILES_FRESH: Duration = Duration::from_secs(1);
+
+/// A transcript file of the project: what listing and search work from.
+#[derive(Clone, Debug)]
+pub struct TranscriptFile {
+    pub id: Uuid,
+    pub stamp: FileStamp,
+    pub path: PathBuf,
 }
 
 /// A session the service knows of before the CLI has written its transcript.
@@ -35,6 +63,9 @@ pub struct PendingSession {
     /// Its first prompt's first line, cut by [`title_line`].
     pub first_prompt: String,
     pub timestamp: i64,
+    /// The canonical folder it runs in (`None`: the default project, for tasks stored before
+    /// there were several).
+    pub project: Option<PathBuf>,
 }
 
 /// The most characters of a prompt a listing shows as a session's title.
@@ -49,7 +80,26 @@ pub fn title_line(prompt: &str) -> String {
 
 impl SessionIndex {
     pub fn new(home: ClaudeHome, project: PathBuf) -> Self {
-        Self { home, project, transcripts: Mutex::default(), history: Mutex::default() }
+        let id = crate::projects::project_id(&project);
+        let name = crate::projects::project_name(&project);
+        Self::with_caches(home, project, id, name, &SharedCaches::default())
+    }
+
+    pub fn with_caches(home: ClaudeHome, project: PathBuf, project_id: String, project_name: String, caches: &SharedCaches) -> Self {
+        Self {
+            home,
+            project,
+            project_id,
+            project_name,
+            transcripts: caches.meta.clone(),
+            search: caches.search.clone(),
+            history: Mutex::default(),
+            files: Mutex::default(),
+        }
+    }
+
+    pub fn project(&self) -> &Path {
+        &self.project
     }
 
     pub fn transcript_path(&self, session_id: Uuid) -> PathBuf {
@@ -104,11 +154,21 @@ impl SessionIndex {
         history.get(&id).map(|entry| self.summary_of_history(id, entry))
     }
 
-    fn project_name(&self) -> String {
+    fn project_path(&self) -> String {
         self.project.to_string_lossy().into_owned()
     }
 
-    fn summary_of_transcript(&self, id: Uuid, stamp: FileStamp, path: &Path, from_history: Option<&HistoryEntry>) -> SessionSummary {
+    /// A summary with only its id and project: the rest is filled in by the caller, what this
+    /// service adds (state, cost, the user's marks) by the runner.
+    fn unmarked(&self, session_id: Uuid) -> SessionSummary {
+        SessionSummary {
+            project_id: Some(self.project_id.clone()),
+            project_name: Some(self.project_name.clone()),
+            ..unmarked(session_id)
+        }
+    }
+
+    pub fn summary_of_transcript(&self, id: Uuid, stamp: FileStamp, path: &Path, from_history: Option<&HistoryEntry>) -> SessionSummary {
         let meta = self.meta(id, stamp, path);
         let first = meta
             .first_prompt
@@ -119,32 +179,32 @@ impl SessionIndex {
             session_id: id,
             title: meta.title.clone().unwrap_or_else(|| first.clone()),
             display: first,
-            project: meta.cwd.clone().unwrap_or_else(|| self.project_name()),
+            project: meta.cwd.clone().unwrap_or_else(|| self.project_path()),
             timestamp: millis(stamp.modified),
             last_prompt: meta.last_prompt.clone().or_else(|| from_history.map(|h| h.last_prompt.clone())),
-            ..unmarked(id)
+            ..self.unmarked(id)
         }
     }
 
-    fn summary_of_pending(&self, session: &PendingSession) -> SessionSummary {
+    pub fn summary_of_pending(&self, session: &PendingSession) -> SessionSummary {
         SessionSummary {
             display: session.first_prompt.clone(),
-            project: self.project_name(),
+            project: self.project_path(),
             timestamp: session.timestamp,
             title: session.first_prompt.clone(),
             last_prompt: Some(session.first_prompt.clone()),
-            ..unmarked(session.session_id)
+            ..self.unmarked(session.session_id)
         }
     }
 
-    fn summary_of_history(&self, id: Uuid, entry: &HistoryEntry) -> SessionSummary {
+    pub fn summary_of_history(&self, id: Uuid, entry: &HistoryEntry) -> SessionSummary {
         SessionSummary {
             display: entry.first_prompt.clone(),
-            project: self.project_name(),
+            project: self.project_path(),
             timestamp: entry.timestamp,
             title: entry.first_prompt.clone(),
             last_prompt: Some(entry.last_prompt.clone()),
-            ..unmarked(id)
+            ..self.unmarked(id)
         }
     }
 
@@ -156,6 +216,49 @@ impl SessionIndex {
         let stamp = FileStamp { modified: metadata.modified().ok()?, len: metadata.len() };
         let meta = self.meta(id, stamp, &path);
         meta.title.clone().or_else(|| meta.first_prompt.clone())
+    }
+
+    /// Every transcript directly in the project folder (sub-folders hold subagents), as read at
+    /// most [`FILES_FRESH`] ago while the folder is unchanged (blocking).
+    pub fn files(&self) -> Arc<Vec<TranscriptFile>> {
+        let folder = fs::metadata(self.home.project_dir(&self.project)).and_then(|m| m.modified()).ok();
+        if let Ok(cached) = self.files.lock() {
+            if let Some((modified, read, files)) = cached.as_ref() {
+                if *modified == folder && read.elapsed() < FILES_FRESH {
+                    return files.clone();
+                }
+            }
+        }
+        let files: Arc<Vec<TranscriptFile>> =
+            Arc::new(self.transcript_files().into_iter().map(|(id, stamp, path)| TranscriptFile { id, stamp, path }).collect());
+        if let Ok(mut cached) = self.files.lock() {
+            *cached = Some((folder, Instant::now(), files.clone()));
+        }
+        files
+    }
+
+    /// The next listing reads the folder again: a task of this project started or ended.
+    pub fn forget_files(&self) {
+        if let Ok(mut cached) = self.files.lock() {
+            *cached = None;
+        }
+    }
+
+    /// Whether the session's words contain `needle` (lowercase): its title, first or last prompt.
+    /// Blocking: reads the transcript when the search cache does not know this version of it.
+    pub fn matches(&self, file: &TranscriptFile, needle: &str) -> bool {
+        let cached = self.search.lock().ok().and_then(|cache| cache.get(file.id, file.stamp));
+        let text = match cached {
+            Some(text) => text,
+            None => {
+                let text = searchable(&self.meta(file.id, file.stamp, &file.path));
+                if let Ok(mut cache) = self.search.lock() {
+                    cache.insert(file.id, file.stamp, text.clone());
+                }
+                text
+            }
+        };
+        text.contains(needle)
     }
 
     /// Every `<uuid>.jsonl` directly in the project folder (sub-folders hold subagents).
@@ -193,7 +296,7 @@ impl SessionIndex {
         meta
     }
 
-    fn history(&self) -> Arc<HashMap<Uuid, HistoryEntry>> {
+    pub fn history(&self) -> Arc<HashMap<Uuid, HistoryEntry>> {
         let path = self.home.history();
         let stamp = fs::metadata(&path)
             .ok()
@@ -231,6 +334,8 @@ fn unmarked(session_id: Uuid) -> SessionSummary {
         cost_usd: None,
         archived: false,
         custom_title: None,
+        project_id: None,
+        project_name: None,
     }
 }
 
@@ -294,7 +399,7 @@ mod tests {
     #[test]
     fn a_pending_session_appears_before_its_transcript_exists() {
         let (_dir, index) = fixture_home();
-        let pending = PendingSession { session_id: Uuid::new_v4(), first_prompt: "just started".into(), timestamp: i64::MAX };
+        let pending = PendingSession { session_id: Uuid::new_v4(), first_prompt: "just started".into(), timestamp: i64::MAX, project: None };
         let sessions = index.list(3, std::slice::from_ref(&pending), &|_| true);
         assert_eq!(sessions[0].session_id, pending.session_id);
         assert_eq!(sessions[0].display, "just started");
@@ -314,7 +419,7 @@ mod tests {
     fn a_small_cache_lists_the_same_sessions_and_stays_within_its_bound() {
         let (_dir, mut index) = fixture_home();
         let full = index.list(100, &[], &|_| true);
-        index.transcripts = Mutex::new(MetaCache::new(5, usize::MAX));
+        index.transcripts = Arc::new(Mutex::new(MetaCache::new(5, usize::MAX)));
         for _ in 0..3 {
             assert_eq!(index.list(100, &[], &|_| true), full, "what is listed does not depend on what is cached");
         }

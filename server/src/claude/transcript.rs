@@ -73,6 +73,23 @@ pub fn read_meta(reader: impl BufRead) -> SessionMeta {
     meta
 }
 
+/// The folder the session ran in (`cwd`, on the CLI's message lines), from the transcript's
+/// first lines: at most `MAX_CWD_LINES` are read, so a large transcript costs little.
+pub fn read_cwd(reader: impl BufRead) -> Option<String> {
+    const MAX_CWD_LINES: usize = 50;
+    for line in reader.split(b'\n').map_while(Result::ok).take(MAX_CWD_LINES) {
+        let Ok(text) = std::str::from_utf8(&line) else { continue };
+        if !text.contains("\"cwd\"") {
+            continue;
+        }
+        let Ok(value) = serde_json::from_str::<Value>(text) else { continue };
+        if let Some(cwd) = str_field(&value, "cwd") {
+            return Some(cwd.to_owned());
+        }
+    }
+    None
+}
+
 /// The turns of a transcript, in order: each user prompt, then one assistant turn gathering the
 /// text and tool calls that answered it (across tool results and several API messages).
 pub fn read_turns(reader: impl BufRead) -> Vec<Turn> {

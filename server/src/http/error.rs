@@ -65,7 +65,8 @@ impl From<RunnerError> for BackendError {
             RunnerError::Invalid(InvalidRequest::MessageTooLong(_)) => BackendError::TooLarge(error.to_string()),
             RunnerError::Invalid(_)
             | RunnerError::Approval(ApprovalError::Invalid(_))
-            | RunnerError::Session(SessionError::TitleTooLong | SessionError::TitleNotOneLine | SessionError::UtcOffset) => {
+            | RunnerError::Project(_)
+            | RunnerError::Session(SessionError::TitleTooLong | SessionError::TitleNotOneLine | SessionError::UtcOffset | SessionError::QueryTooLong) => {
                 BackendError::InvalidInput(error.to_string())
             }
             RunnerError::TaskNotFound(_) | RunnerError::SessionNotFound(_) | RunnerError::Approval(ApprovalError::NotFound(_)) => {

@@ -1,27 +1,42 @@
-//! A project's git state and files, read-only: `/api/projects/{id}/…`.
-//!
-//! Today the server has one project, `default`; [`project_dir`] is the one place a project id
-//! becomes a directory, so more projects plug in there.
+//! The projects a session may run in (`GET`/`POST /api/projects`), and each one's git state and
+//! files, read-only (`/api/projects/{id}/…`).
 
 use super::error::{ApiError, ErrorBody};
-use super::json::ApiQuery;
+use super::json::{ApiJson, ApiQuery};
 use crate::changes::{files, git};
+use crate::projects::ProjectError;
+use crate::runner::RunnerError;
 use crate::state::AppState;
-use app::api::{DirListing, FileChange, FileText, GitState};
+use app::api::{DirListing, FileChange, FileText, GitState, NewProject, ProjectInfo};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// The id of the project `--project` names.
-pub const DEFAULT_PROJECT: &str = "default";
+/// `GET /api/projects` → every project a session may run in, most recent first.
+#[utoipa::path(get, path = "/api/projects", tag = "projects",
+    responses((status = 200, body = Vec<ProjectInfo>)),
+    security(("basic" = []), ("cookie" = [])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProjectInfo>>, ApiError> {
+    Ok(Json(state.runner.projects().await?))
+}
 
-/// The canonical directory of the project `id`.
-pub fn project_dir(state: &AppState, id: &str) -> Result<PathBuf, ApiError> {
-    match id {
-        DEFAULT_PROJECT => Ok(state.project.clone()),
-        _ => Err(ApiError::NotFound(format!("no project {:?}", id.chars().take(64).collect::<String>()))),
-    }
+/// `POST /api/projects` `{"path"}` → the project (listed from now on); 400 for a path that is not
+/// a folder under an allowed root.
+#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = NewProject,
+    responses((status = 200, body = ProjectInfo), (status = 400, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
+pub async fn add(State(state): State<AppState>, ApiJson(body): ApiJson<NewProject>) -> Result<Json<ProjectInfo>, ApiError> {
+    Ok(Json(state.runner.add_project(body.path).await?))
+}
+
+/// The canonical directory of the project `id` (`default`, or an id `GET /api/projects` lists).
+/// An id nothing lists is a 404 here (in a submit's body it is a bad request).
+async fn project_dir(state: &AppState, id: &str) -> Result<PathBuf, ApiError> {
+    state.runner.project_dir(id.to_owned()).await.map_err(|error| match error {
+        RunnerError::Project(ProjectError::UnknownId(id)) => ApiError::NotFound(format!("no project {id:?}")),
+        other => other.into(),
+    })
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -33,11 +48,11 @@ pub struct PathQuery {
 
 /// `GET /api/projects/{id}/git` → branch, upstream, ahead/behind and the changed files.
 #[utoipa::path(get, path = "/api/projects/{id}/git", tag = "projects",
-    params(("id" = String, Path, description = "`default`: the project `--project` names")),
+    params(("id" = String, Path, description = "A project's `id`, or `default`: the project `--project` names")),
     responses((status = 200, body = GitState), (status = 404, body = ErrorBody)),
     security(("basic" = []), ("cookie" = [])))]
 pub async fn git_state(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<GitState>, ApiError> {
-    let dir = project_dir(&state, &id)?;
+    let dir = project_dir(&state, &id).await?;
     Ok(Json(git::state(&dir).await?))
 }
 
@@ -52,7 +67,7 @@ pub async fn git_diff(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<PathQuery>,
 ) -> Result<Json<Option<FileChange>>, ApiError> {
-    let dir = project_dir(&state, &id)?;
+    let dir = project_dir(&state, &id).await?;
     let path = query.path.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::BadRequest("give the file's path: ?path=".into()))?;
     Ok(Json(files::git_diff(dir, path).await?))
 }
@@ -68,7 +83,7 @@ pub async fn list_files(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<PathQuery>,
 ) -> Result<Json<DirListing>, ApiError> {
-    let dir = project_dir(&state, &id)?;
+    let dir = project_dir(&state, &id).await?;
     Ok(Json(files::list(dir, query.path.unwrap_or_default()).await?))
 }
 
@@ -90,7 +105,7 @@ pub async fn read_file(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<PathQuery>,
 ) -> Result<Json<FileText>, ApiError> {
-    let dir = project_dir(&state, &id)?;
+    let dir = project_dir(&state, &id).await?;
     let path = query.path.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::BadRequest("give the file's path: ?path=".into()))?;
     Ok(Json(files::read(dir, path).await?))
 }

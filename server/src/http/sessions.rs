@@ -1,4 +1,4 @@
-//! Sessions of the configured project and their transcripts.
+//! Sessions of every project and their transcripts.
 
 use super::error::{ApiError, ErrorBody};
 use super::json::{ApiJson, ApiQuery};
@@ -22,10 +22,16 @@ pub struct ListQuery {
     /// The caller's offset from UTC in minutes (JavaScript's `-new Date().getTimezoneOffset()`),
     /// for `spend`'s today and this month (default 0: UTC).
     utc_offset_minutes: Option<String>,
+    /// Only this project's sessions (an id from `GET /api/projects`); absent: every project's.
+    project: Option<String>,
+    /// Only sessions whose title, first or last prompt contains this (case-insensitive, at most
+    /// 200 characters).
+    q: Option<String>,
 }
 
-/// `GET /api/sessions?limit=N&archived=true&utc_offset_minutes=M` → newest first, 20 by default,
-/// at most 100, each with its state and cost; and `spend` (today, this month).
+/// `GET /api/sessions?limit=N&archived=true&utc_offset_minutes=M&project=ID&q=TEXT` → newest
+/// first, 20 by default, at most 100, each with its state, cost and project; and `spend` (today,
+/// this month).
 #[utoipa::path(get, path = "/api/sessions", tag = "sessions", params(ListQuery),
     responses((status = 200, body = SessionList), (status = 400, body = ErrorBody)),
     security(("basic" = []), ("cookie" = [])))]
@@ -43,7 +49,8 @@ pub async fn list(State(state): State<AppState>, ApiQuery(query): ApiQuery<ListQ
         // Out of range is the runner's to refuse, for both doors alike.
         Some(raw) => raw.parse::<i32>().map_err(|_| ApiError::BadRequest(crate::runner::SessionError::UtcOffset.to_string()))?,
     };
-    Ok(Json(state.runner.sessions(SessionQuery { limit, archived, utc_offset_minutes }).await?))
+    let query = SessionQuery { limit, archived, utc_offset_minutes, project: query.project, q: query.q };
+    Ok(Json(state.runner.sessions(query).await?))
 }
 
 /// `GET /api/sessions/{session_id}/messages` → the transcript as ordered turns.

@@ -84,6 +84,6 @@ pub async fn cancel(
     security(("basic" = []), ("cookie" = [])))]
 pub async fn changes(State(state): State<AppState>, Path((session_id, task_id)): Path<(String, String)>) -> Result<Json<TaskChanges>, ApiError> {
     let (session, task) = (paths::session(&session_id)?, paths::task(&task_id)?);
-    let (edits, snapshots) = state.runner.edits(session, task).await?;
-    Ok(Json(crate::changes::task::changes(&state.project, edits, snapshots).await?))
+    let (project, edits, snapshots) = state.runner.edits(session, task).await?;
+    Ok(Json(crate::changes::task::changes(&project, edits, snapshots).await?))
 }

@@ -164,6 +164,7 @@ mod tests {
             error: error.map(str::to_owned),
             events: 0,
             summary: None,
+            project: None,
         }
     }
 

@@ -21,7 +21,7 @@ impl Inner {
         }
         // Called from the blocking pool too (reading output), which runs inside the runtime.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let (store, sessions, notifier) = (self.store.clone(), self.sessions.clone(), self.notifier.clone());
+        let (store, projects, notifier) = (self.store.clone(), self.projects.clone(), self.notifier.clone());
         runtime.spawn(async move {
             let built = tokio::task::spawn_blocking(move || {
                 let task = store.get_task(task_id).ok().flatten()?;
@@ -30,7 +30,7 @@ impl Inner {
                     return None;
                 }
                 // The user's own title first, as the session list shows it.
-                let title = mark.title.or_else(|| sessions.title(task.session_id));
+                let title = mark.title.or_else(|| projects.locate(task.session_id, task.project.as_deref())?.index.title(task.session_id));
                 match what {
                     What::Ended => payload::ended(&task, title),
                     What::Waiting { approval_id, tool_name, input } => Some(payload::waiting(&task, title, &approval_id, &tool_name, &input)),

@@ -19,6 +19,7 @@ use app::api::timeline::Progress;
 use app::api::TaskStatus;
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use uuid::Uuid;
@@ -76,10 +77,12 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
         _ => return,
     };
     let output: SharedOutput = Arc::new(Mutex::new(output));
+    // Where the task runs: its own project (a task stored before projects were, the default).
+    let project = task.project.clone().unwrap_or_else(|| inner.settings.cli.project.clone());
     let end = match task.status {
         TaskStatus::Queued if control.is_cancelled() => Ending::cancelled_before_start(),
         TaskStatus::Queued => {
-            snapshot(inner, task_id, Side::Before).await;
+            snapshot(inner, &project, task_id, Side::Before).await;
             start_and_follow(inner, &task, &control, &output).await
         }
         // Left running by a previous server: follow it if it still runs.
@@ -87,14 +90,16 @@ pub async fn run(inner: &Arc<Inner>, task_id: Uuid) {
         _ => return,
     };
     read_rest(inner, &output).await;
-    snapshot(inner, task_id, Side::After).await;
+    snapshot(inner, &project, task_id, Side::After).await;
     let ending = output.clone();
     let Some(mut outcome) = blocking(inner, move |inner| finish(inner, &task, &mut lock(&ending), end)).await else { return };
     // Kept with what it did, so the row under its reply needs no request of its own.
     if let Some(summary) = &mut outcome.summary {
-        summary.changes = change_count(inner, task_id).await;
+        summary.changes = change_count(inner, &project, task_id).await;
     }
     record(inner, outcome, &output).await;
+    // Its session is listed at its new place at once, not when the project's list is read again.
+    inner.projects.project_at(&project).index.forget_files();
 }
 
 enum Side {
@@ -104,7 +109,7 @@ enum Side {
 
 /// Takes and keeps a snapshot of the project's working tree (when it is a git repository), for
 /// the task's changes: before its CLI starts, and after it ends if one was taken before.
-async fn snapshot(inner: &Arc<Inner>, task_id: Uuid, side: Side) {
+async fn snapshot(inner: &Arc<Inner>, project: &Path, task_id: Uuid, side: Side) {
     if matches!(side, Side::After) {
         match inner.store.run(move |store| store.snapshots(task_id)).await {
             Ok(snapshots) if snapshots.before.is_some() => {}
@@ -112,7 +117,7 @@ async fn snapshot(inner: &Arc<Inner>, task_id: Uuid, side: Side) {
         }
     }
     let scratch = inner.settings.spool_dir.join(format!("{task_id}.index"));
-    let Some(tree) = crate::changes::git::snapshot(&inner.settings.cli.project, &scratch).await else { return };
+    let Some(tree) = crate::changes::git::snapshot(project, &scratch).await else { return };
     let saved = inner
         .store
         .run(move |store| match side {
@@ -127,7 +132,7 @@ async fn snapshot(inner: &Arc<Inner>, task_id: Uuid, side: Side) {
 
 /// How many files the task changed, with the lines added and removed; `None` for none (or
 /// when they cannot be read: logged, the task ends the same).
-async fn change_count(inner: &Arc<Inner>, task_id: Uuid) -> Option<app::api::ChangeCount> {
+async fn change_count(inner: &Arc<Inner>, project: &Path, task_id: Uuid) -> Option<app::api::ChangeCount> {
     let (edits, snapshots) = match inner.edits(task_id).await {
         Ok(read) => read,
         Err(error) => {
@@ -135,7 +140,7 @@ async fn change_count(inner: &Arc<Inner>, task_id: Uuid) -> Option<app::api::Cha
             return None;
         }
     };
-    match crate::changes::task::changes(&inner.settings.cli.project, edits, snapshots).await {
+    match crate::changes::task::changes(project, edits, snapshots).await {
         Ok(changes) if !changes.files.is_empty() => Some(changes.count()),
         Ok(_) => None,
         Err(error) => {
@@ -265,10 +270,10 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
         Err(error) => return Ending { exit: None, cancelled: false, spawn_error: Some(error.to_string()) },
     };
     let (spawned, args) = (output.clone(), invocation.args());
-    let task_id = task.id;
+    let (task_id, project) = (task.id, task.project.clone());
     // Off the async threads: creating the files and the FIFO, and fork/exec, block; a burst of
     // starts must not hold up the answers.
-    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, args, &spawned)).await;
+    let started = blocking(inner, move |inner| spawn_cli(inner, task_id, project.as_deref(), args, &spawned)).await;
     let mut child = match started {
         Some(Ok(child)) => child,
         Some(Err(reason)) => return Ending { exit: None, cancelled: false, spawn_error: Some(reason) },
@@ -322,14 +327,25 @@ async fn start_and_follow(inner: &Arc<Inner>, task: &TaskRecord, control: &super
 
 /// Creates the task's output files and its input FIFO, then starts the CLI (blocking). The
 /// reason it could not start, as the task's failure.
-fn spawn_cli(inner: &Inner, task_id: Uuid, args: Vec<std::ffi::OsString>, output: &SharedOutput) -> Result<tokio::process::Child, String> {
+fn spawn_cli(
+    inner: &Inner,
+    task_id: Uuid,
+    project: Option<&std::path::Path>,
+    args: Vec<std::ffi::OsString>,
+    output: &SharedOutput,
+) -> Result<tokio::process::Child, String> {
     let cli = &inner.settings.cli;
+    // Checked again now: a symlink on the way may lead out of the roots since the submit.
+    let project = inner
+        .projects
+        .recheck(project.unwrap_or(&cli.project))
+        .map_err(|error| format!("the project folder cannot be used: {error}"))?;
     let files = lock(output).create_files().map_err(|error| format!("cannot create the output file: {error}"))?;
     let child_stdin = Stdin::create(&inner.stdin_path(task_id)).map_err(|error| format!("cannot create the CLI's input: {error}"))?;
     let mut command = tokio::process::Command::new(&cli.bin);
     command
         .args(args)
-        .current_dir(&cli.project)
+        .current_dir(&project)
         .env_clear()
         .envs(cli.env.iter().map(|(k, v)| (k, v)))
         .stdin(child_stdin)

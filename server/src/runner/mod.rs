@@ -16,6 +16,7 @@ mod drafts;
 mod execute;
 mod output;
 mod process;
+mod projects;
 mod sessions;
 mod spool;
 mod stdin;
@@ -26,8 +27,7 @@ pub use sessions::SessionError;
 use crate::changes::edits::ToolEdits;
 use crate::changes::task::Snapshots;
 use crate::claude::invocation::{validate, InvalidRequest};
-use crate::claude::paths::ClaudeHome;
-use crate::claude::sessions::SessionIndex;
+use crate::projects::{ProjectError, Projects};
 use crate::store::{AuditEntry, LinesPage, NewTask, PageLimit, Store, StoreError, TaskRecord};
 use app::api::timeline::Progress;
 use app::api::{Caller, ChatRequest, EventsPage, SessionRef, Submitted, TaskStatus, TaskView, Transcript};
@@ -58,6 +58,8 @@ pub enum RunnerError {
     Approval(#[from] ApprovalError),
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
 }
 
 /// A submit refused because too many tasks wait already (queued or running).
@@ -73,7 +75,7 @@ pub enum QueueFull {
 #[derive(Clone, Debug)]
 pub struct CliSettings {
     pub bin: PathBuf,
-    /// The canonical project directory: the CLI's cwd.
+    /// The canonical default project: the CLI's cwd when a task names no other.
     pub project: PathBuf,
     /// The CLI's whole environment (see `claude::environment`): nothing else is inherited.
     pub env: Vec<(OsString, OsString)>,
@@ -82,7 +84,8 @@ pub struct CliSettings {
 #[derive(Clone, Debug)]
 pub struct RunnerSettings {
     pub cli: CliSettings,
-    pub claude_home: ClaudeHome,
+    /// Every project a task may run in, and their sessions.
+    pub projects: Arc<Projects>,
     /// Where the CLI's output files live while it runs.
     pub spool_dir: PathBuf,
     pub max_concurrent: usize,
@@ -104,7 +107,7 @@ pub struct Runner {
 struct Inner {
     store: Arc<Store>,
     settings: RunnerSettings,
-    sessions: Arc<SessionIndex>,
+    projects: Arc<Projects>,
     /// Where notifications go (Web Push): never waited on.
     notifier: crate::push::Notifier,
     slots: Arc<Semaphore>,
@@ -151,13 +154,13 @@ impl Runner {
     pub fn start(store: Arc<Store>, settings: RunnerSettings, notifier: crate::push::Notifier) -> Result<Self, RunnerError> {
         std::fs::create_dir_all(&settings.spool_dir)
             .map_err(|source| RunnerError::Io { path: settings.spool_dir.clone(), source })?;
-        let sessions = Arc::new(SessionIndex::new(settings.claude_home.clone(), settings.cli.project.clone()));
+        let projects = settings.projects.clone();
         let runner = Self {
             inner: Arc::new(Inner {
                 store,
                 slots: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
                 settings,
-                sessions,
+                projects,
                 notifier,
                 queues: Mutex::default(),
                 admission: Mutex::default(),
@@ -191,13 +194,14 @@ impl Runner {
             SessionRef::New => (Uuid::new_v4(), true),
             SessionRef::Existing(id) => (id, false),
         };
+        let project = self.project_for(session, request.project.clone()).await?;
         let id = Uuid::new_v4();
         let place = self.inner.hold_place(session_id)?;
         let created_at = now_ms();
         let earlier = self
             .inner
             .store
-            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at }))
+            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at, project: &project }))
             .await?;
         if let Some(earlier) = earlier {
             // The same message sent again: its task, as it stands (the place in line goes back).
@@ -304,14 +308,16 @@ impl Runner {
         }
     }
 
-    /// The file edits the task's output lines record, and the working-tree snapshots taken
-    /// around it: what its changes are built from (`changes::task`).
-    pub async fn edits(&self, session: SessionRef, task_id: Uuid) -> Result<(ToolEdits, Snapshots), RunnerError> {
-        self.owned_task(session, task_id).await?;
-        self.inner.edits(task_id).await
+    /// The folder the task ran in, the file edits its output lines record, and the working-tree
+    /// snapshots taken around it: what its changes are built from (`changes::task`).
+    pub async fn edits(&self, session: SessionRef, task_id: Uuid) -> Result<(std::path::PathBuf, ToolEdits, Snapshots), RunnerError> {
+        let task = self.owned_task(session, task_id).await?;
+        let project = task.project.unwrap_or_else(|| self.inner.settings.cli.project.clone());
+        let (edits, snapshots) = self.inner.edits(task_id).await?;
+        Ok((project, edits, snapshots))
     }
 
-    /// The folder the CLI runs in.
+    /// The default project's folder.
     pub fn project(&self) -> &std::path::Path {
         &self.inner.settings.cli.project
     }
@@ -371,9 +377,9 @@ impl Runner {
     }
 
     pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, RunnerError> {
-        let path = self.inner.sessions.transcript_path(session_id);
+        let project = self.session_project(session_id).await?;
         let turns = tokio::task::spawn_blocking(move || {
-            std::fs::File::open(path)
+            std::fs::File::open(project?.index.transcript_path(session_id))
                 .ok()
                 .map(|file| crate::claude::transcript::read_turns(std::io::BufReader::new(file)))
         })

@@ -318,7 +318,10 @@ mod tests {
     fn runner(dir: &Path) -> super::super::Runner {
         let settings = super::super::RunnerSettings {
             cli: super::super::CliSettings { bin: "claude".into(), project: dir.to_path_buf(), env: Vec::new() },
-            claude_home: crate::claude::paths::ClaudeHome::new(dir.join("home")),
+            projects: Arc::new(
+                crate::projects::Projects::new(crate::claude::paths::ClaudeHome::new(dir.join("home")), dir.to_path_buf(), &[], Vec::new())
+                    .expect("projects"),
+            ),
             spool_dir: dir.join("spool"),
             max_concurrent: 1,
             stop_grace: std::time::Duration::from_secs(1),
@@ -333,7 +336,7 @@ mod tests {
     fn task(inner: &Inner) -> Uuid {
         let id = Uuid::new_v4();
         let request = ChatRequest { message: "hi".into(), ..Default::default() };
-        inner.store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1 }).expect("insert");
+        inner.store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1, project: "/p" }).expect("insert");
         id
     }
 

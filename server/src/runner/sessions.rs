@@ -7,6 +7,7 @@
 
 use super::{now_ms, Runner, RunnerError, SESSION_TASKS_SHOWN};
 use crate::claude::sessions::{title_line, PendingSession, TITLE_CHARS};
+use crate::projects::{Listing, Project};
 use crate::store::{AuditEntry, SessionMark, SessionTasks};
 use app::api::{Caller, SessionList, SessionPatch, SessionQuery, SessionSummary, Spend};
 use uuid::Uuid;
@@ -26,6 +27,20 @@ pub enum SessionError {
     UtcOffset,
     #[error("a task still runs in session {0}: stop it before deleting its transcript")]
     Busy(Uuid),
+    #[error("a search (q) may have at most {MAX_QUERY_CHARS} characters")]
+    QueryTooLong,
+}
+
+/// The longest search accepted.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// A search as matched: trimmed and lowercased; blank is no search.
+fn clean_query(q: Option<&str>) -> Result<Option<String>, SessionError> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(None) };
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(SessionError::QueryTooLong);
+    }
+    Ok(Some(q.to_lowercase()))
 }
 
 impl Runner {
@@ -34,6 +49,9 @@ impl Runner {
     pub async fn sessions(&self, query: SessionQuery) -> Result<SessionList, RunnerError> {
         let (day_start, month_start) = spend_starts(now_ms(), query.utc_offset_minutes)?;
         let limit = query.limit.max(1);
+        let needle = clean_query(query.q.as_deref())?;
+        // Resolved before anything is read: an unknown project is the caller's mistake.
+        let scope = self.project_scope(query.project.clone()).await?;
         let (pending, marks, (today_usd, month_usd)) = self
             .inner
             .store
@@ -46,7 +64,23 @@ impl Runner {
                 Some(mark) => !mark.deleted && mark.archived == archived,
                 None => !archived,
             };
-            (inner.sessions.list(limit, &pending, &shown), marks)
+            let custom_title = |id: Uuid| marks.get(&id).and_then(|mark| mark.title.as_deref());
+            let projects = match scope {
+                Some(project) => vec![project],
+                None => inner.projects.known().as_ref().clone(),
+            };
+            let default = inner.settings.cli.project.clone();
+            let listing = Listing {
+                projects: &projects,
+                limit,
+                needle: needle.as_deref(),
+                pending: &pending,
+                shown: &shown,
+                custom_title: &custom_title,
+                default: &default,
+            };
+            let sessions = listing.run();
+            (sessions, marks)
         })
         .await
         .unwrap_or_default();
@@ -56,6 +90,16 @@ impl Runner {
             mark(summary, marks.get(&summary.session_id), tasks.get(&summary.session_id));
         }
         Ok(SessionList { sessions, spend: Spend { today_usd, month_usd } })
+    }
+
+    /// The one project a listing is limited to (`None`: all of them).
+    async fn project_scope(&self, id: Option<String>) -> Result<Option<Project>, RunnerError> {
+        let Some(id) = id.filter(|id| !id.is_empty()) else { return Ok(None) };
+        let projects = self.inner.projects.clone();
+        let project = tokio::task::spawn_blocking(move || projects.resolve(&id))
+            .await
+            .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+        Ok(Some(project))
     }
 
     /// Sets or clears the user's title and/or archives or brings back the session; answers the
@@ -102,10 +146,12 @@ impl Runner {
         let forgotten = self.inner.store.run(move |store| store.delete_session(session_id, now_ms())).await?;
         self.forget_view(None);
         if transcript {
-            let path = self.inner.sessions.transcript_path(session_id);
-            tokio::task::spawn_blocking(move || remove_transcript(&path))
-                .await
-                .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+            if let Some(project) = self.session_project(session_id).await? {
+                let path = project.index.transcript_path(session_id);
+                tokio::task::spawn_blocking(move || remove_transcript(&path))
+                    .await
+                    .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+            }
         }
         let kept = if transcript { "deleted" } else { "kept" };
         let entry = AuditEntry::now("session_deleted", caller)
@@ -142,9 +188,18 @@ impl Runner {
             session_id,
             first_prompt: title_line(&task.request.message),
             timestamp: task.created_at,
+            project: task.project.clone(),
         });
+        let project = self.session_project(session_id).await?;
         let inner = self.inner.clone();
-        let summary = tokio::task::spawn_blocking(move || inner.sessions.one(session_id, pending.as_ref())).await.ok().flatten();
+        let summary = tokio::task::spawn_blocking(move || {
+            // Nothing places it: the default project's history may still know it.
+            let project = project.unwrap_or_else(|| inner.projects.default_project());
+            project.index.one(session_id, pending.as_ref())
+        })
+        .await
+        .ok()
+        .flatten();
         Ok(summary.map(|summary| (summary, mark)))
     }
 }
@@ -202,7 +257,7 @@ fn day_of_month(days: i64) -> i64 {
 }
 
 /// Deletes the transcript file (only a regular file: never what a symlink points at). Its path
-/// is built from the CLI's projects folder, the configured project and a UUID, so it cannot name
+/// is built from the CLI's projects folder, an allowed project and a UUID, so it cannot name
 /// anything else. A file already gone is fine.
 fn remove_transcript(path: &std::path::Path) -> Result<(), RunnerError> {
     match std::fs::symlink_metadata(path) {

@@ -149,7 +149,7 @@ mod tests {
         let store = Store::in_memory()?;
         let task = Uuid::new_v4();
         let chat = ChatRequest { message: "hi".into(), ..Default::default() };
-        store.insert_task(&NewTask { id: task, session_id: Uuid::new_v4(), creates_session: true, request: &chat, created_at: 1 })?;
+        store.insert_task(&NewTask { id: task, session_id: Uuid::new_v4(), creates_session: true, request: &chat, created_at: 1, project: "/p" })?;
         let request = PermissionRequest {
             request_id: "r1".into(),
             tool_name: "Write".into(),

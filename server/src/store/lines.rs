@@ -163,7 +163,7 @@ mod tests {
     fn task(store: &Store) -> Uuid {
         let id = Uuid::new_v4();
         let request = ChatRequest { message: "hi".into(), ..Default::default() };
-        store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1 }).expect("insert");
+        store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1, project: "/p" }).expect("insert");
         id
     }
 

@@ -223,6 +223,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     ("audit", "last_at", "INTEGER", None),
     ("tasks", "client_message_id", "TEXT", None),
     ("tasks", "summary", "TEXT", None),
+    ("tasks", "project", "TEXT", None),
     (
         "tasks",
         "cost_usd",

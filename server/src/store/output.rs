@@ -121,7 +121,7 @@ mod tests {
         let store = Store::in_memory()?;
         let request = ChatRequest { message: "hello".into(), ..Default::default() };
         let id = Uuid::new_v4();
-        store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1 })?;
+        store.insert_task(&NewTask { id, session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1, project: "/p" })?;
         assert_eq!(store.output_state(id)?, None);
         let state = OutputState {
             read_offset: 120,

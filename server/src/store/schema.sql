@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     exit_code       INTEGER,
     result          TEXT,               -- the CLI's result object, as JSON
     error           TEXT,
-    cost_usd        REAL                -- the result's total_cost_usd, when it gave one
+    cost_usd        REAL,               -- the result's total_cost_usd, when it gave one
+    project         TEXT                -- the canonical folder the CLI runs in (NULL: the default)
 );
 CREATE INDEX IF NOT EXISTS tasks_by_session ON tasks (session_id, created_at);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, created_at);
@@ -144,4 +145,11 @@ CREATE TABLE IF NOT EXISTS task_snapshots (
     task_id TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
     before  TEXT,
     after   TEXT
+) WITHOUT ROWID;
+
+-- Folders added as projects from the app (canonical paths under an allowed root): listed even
+-- before a session runs there.
+CREATE TABLE IF NOT EXISTS projects_added (
+    path     TEXT PRIMARY KEY,
+    added_at INTEGER NOT NULL           -- ms since the Unix epoch
 ) WITHOUT ROWID;

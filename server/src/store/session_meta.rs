@@ -152,7 +152,7 @@ mod tests {
     fn task(store: &Store, session_id: Uuid, created_at: i64) -> Result<Uuid, StoreError> {
         let id = Uuid::new_v4();
         let request = ChatRequest { message: "hi".into(), ..Default::default() };
-        store.insert_task(&NewTask { id, session_id, creates_session: false, request: &request, created_at })?;
+        store.insert_task(&NewTask { id, session_id, creates_session: false, request: &request, created_at, project: "/p" })?;
         Ok(id)
     }
 

@@ -14,6 +14,8 @@ pub struct NewTask<'a> {
     pub creates_session: bool,
     pub request: &'a ChatRequest,
     pub created_at: i64,
+    /// The canonical folder the CLI is to run in.
+    pub project: &'a str,
 }
 
 #[derive(Clone, Debug)]
@@ -34,11 +36,14 @@ pub struct TaskRecord {
     pub events: u64,
     /// What a finished task did, in counts (see [`Progress`]): its steps show as they did live.
     pub summary: Option<Progress>,
+    /// The canonical folder the CLI runs in (`None`: the default project, for a task stored
+    /// before there were several).
+    pub project: Option<std::path::PathBuf>,
 }
 
 const SELECT_TASK: &str = "SELECT id, session_id, creates_session, request, status, created_at, started_at,
         finished_at, pid, proc_start, exit_code, result, error,
-        (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id), summary
+        (SELECT COUNT(*) FROM task_lines e WHERE e.task_id = tasks.id), summary, project
     FROM tasks";
 
 /// Copies the cost of the tasks the condition that follows selects into `spent`, before they are
@@ -63,6 +68,7 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
     let status: String = row.get(4)?;
     let result: Option<String> = row.get(11)?;
     let summary: Option<String> = row.get(14)?;
+    let project: Option<String> = row.get(15)?;
     let fields = (row.get(2)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?, row.get(10)?, row.get(12)?, row.get(13)?);
     Ok((|| {
         let (creates_session, created_at, started_at, finished_at, pid, proc_start, exit_code, error, events): (
@@ -90,6 +96,7 @@ fn read_task(row: &Row<'_>) -> rusqlite::Result<Result<TaskRecord, StoreError>> 
             exit_code,
             result: result.and_then(|r| serde_json::from_str(&r).ok()),
             summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+            project: project.map(std::path::PathBuf::from),
             error,
             events: events as u64,
         })
@@ -105,9 +112,9 @@ impl Store {
         let mut conn = self.writer()?;
         let tx = conn.transaction()?;
         let inserted = tx.execute(
-            "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at, client_message_id)
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6) ON CONFLICT DO NOTHING",
-            params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at, client_message_id],
+            "INSERT INTO tasks (id, session_id, creates_session, request, status, created_at, client_message_id, project)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            params![task.id.to_string(), task.session_id.to_string(), task.creates_session, request, task.created_at, client_message_id, task.project],
         )?;
         if inserted == 1 {
             // A deleted session the user resumes (its transcript was kept) is listed again.
@@ -208,19 +215,47 @@ impl Store {
         let mut statement = conn.prepare_cached(
             // A corrupt row lists without a title rather than failing the listing.
             "SELECT session_id, substr(CASE WHEN json_valid(request) THEN json_extract(request, '$.message') END, 1, ?2),
-                    created_at
+                    created_at, project
              FROM tasks WHERE creates_session = 1 ORDER BY created_at DESC LIMIT ?1",
         )?;
         let rows = statement.query_map(params![limit as i64, PROMPT_PREFIX_CHARS], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?, row.get(2)?))
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?, row.get(2)?, row.get::<_, Option<String>>(3)?))
         })?;
         let mut sessions = Vec::new();
         for row in rows {
-            let (session_id, prompt, timestamp) = row?;
+            let (session_id, prompt, timestamp, project) = row?;
             let Ok(session_id) = session_id.parse() else { continue };
-            sessions.push(PendingSession { session_id, first_prompt: title_line(prompt.as_deref().unwrap_or("")), timestamp });
+            sessions.push(PendingSession {
+                session_id,
+                first_prompt: title_line(prompt.as_deref().unwrap_or("")),
+                timestamp,
+                project: project.map(std::path::PathBuf::from),
+            });
         }
         Ok(sessions)
+    }
+
+    /// The folder this service last ran a task of the session in, if it ran one.
+    pub fn session_project(&self, session_id: Uuid) -> Result<Option<std::path::PathBuf>, StoreError> {
+        let conn = self.reader()?;
+        let mut statement = conn.prepare_cached(
+            "SELECT project FROM tasks WHERE session_id = ?1 AND project IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+        )?;
+        let project: Option<String> = statement.query_row([session_id.to_string()], |row| row.get(0)).optional()?;
+        Ok(project.map(std::path::PathBuf::from))
+    }
+
+    /// Folders added as projects from the app, oldest first.
+    pub fn added_projects(&self) -> Result<Vec<std::path::PathBuf>, StoreError> {
+        let conn = self.reader()?;
+        let mut statement = conn.prepare_cached("SELECT path FROM projects_added ORDER BY added_at")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|row| Ok(std::path::PathBuf::from(row?))).collect()
+    }
+
+    pub fn add_project(&self, path: &str, added_at: i64) -> Result<(), StoreError> {
+        self.writer()?.execute("INSERT OR IGNORE INTO projects_added (path, added_at) VALUES (?1, ?2)", params![path, added_at])?;
+        Ok(())
     }
 }
 
@@ -234,7 +269,7 @@ mod tests {
         let request = ChatRequest { message: "hello".into(), ..Default::default() };
         let id = Uuid::new_v4();
         let session_id = Uuid::new_v4();
-        store.insert_task(&NewTask { id, session_id, creates_session: true, request: &request, created_at: 1 })?;
+        store.insert_task(&NewTask { id, session_id, creates_session: true, request: &request, created_at: 1, project: "/p" })?;
         assert_eq!(store.unfinished_tasks()?.len(), 1);
         store.mark_running(id, 4242, Some(99), 2)?;
         let state = crate::store::OutputState::default();
@@ -260,7 +295,7 @@ mod tests {
         let store = Store::in_memory()?;
         let message = format!("\nRefactor the parser\n{}", "and more ".repeat(11_000));
         let request = ChatRequest { message, ..Default::default() };
-        store.insert_task(&NewTask { id: Uuid::new_v4(), session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1 })?;
+        store.insert_task(&NewTask { id: Uuid::new_v4(), session_id: Uuid::new_v4(), creates_session: true, request: &request, created_at: 1, project: "/p" })?;
         let listed = store.sessions_created(10)?;
         assert_eq!(listed.iter().map(|s| s.first_prompt.as_str()).collect::<Vec<_>>(), ["Refactor the parser"]);
         Ok(())
