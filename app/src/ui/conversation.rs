@@ -101,6 +101,14 @@ pub fn build(turns: &[Turn], tasks: &[TaskView]) -> Vec<Entry> {
                     None => entries.insert(answer_end, reply_entry(task)),
                 }
             }
+            // Running, and the latest turn of the transcript: what the transcript has after its
+            // prompt is this task's own words so far (the CLI writes as it goes, and its last
+            // words land just before the task is recorded as ended), which its live entry shows.
+            // Once, there: else the reply shows twice until the task's end is read.
+            TaskStatus::Processing if answer_end == entries.len() => {
+                entries.truncate(prompt + 1);
+                entries.push(reply_entry(task));
+            }
             _ => {
                 // The transcript's own note of this failure: the task's outcome says it, once.
                 let noted = entries[prompt + 1..answer_end].iter().position(|e| matches!(e, Entry::Failure { task_id: None, .. }));
@@ -208,6 +216,29 @@ mod tests {
         assert_eq!(entries.len(), 4);
         assert_eq!(entries[2], Entry::User { text: "never reached the CLI".into() });
         assert!(matches!(&entries[3], Entry::Failure { reason, .. } if reason == "No conversation found"));
+    }
+
+    #[test]
+    fn a_running_task_shows_once_even_when_the_transcript_has_its_words() {
+        let turns = [
+            turn(Role::User, "one"),
+            turn(Role::Assistant, "reply one"),
+            turn(Role::User, "two"),
+            turn(Role::Assistant, "Fake reply to: two"),
+        ];
+        let tasks = [
+            task("one", TaskStatus::Completed, Some(json!({"result": "reply one", "total_cost_usd": 0.5})), None),
+            task("two", TaskStatus::Processing, None, None),
+        ];
+        let entries = build(&turns, &tasks);
+        assert_eq!(entries.len(), 4, "{entries:?}");
+        assert!(matches!(&entries[1], Entry::Assistant { text, .. } if text == "reply one"), "an earlier reply stays: {entries:?}");
+        assert!(matches!(&entries[3], Entry::Working { queued: false, .. }), "{entries:?}");
+        // Once it has ended, the transcript's reply is the one shown.
+        let ended = [tasks[0].clone(), task("two", TaskStatus::Completed, Some(json!({"result": "Fake reply to: two"})), None)];
+        let entries = build(&turns, &ended);
+        assert_eq!(entries.len(), 4, "{entries:?}");
+        assert!(matches!(&entries[3], Entry::Assistant { text, .. } if text == "Fake reply to: two"), "{entries:?}");
     }
 
     #[test]
