@@ -150,15 +150,20 @@ projects_bench() {
   wait "$pid" 2>/dev/null || true
 }
 
+# The figures of a partial run (--only-projects, --only-approvals), recorded with --record.
+report_partial() {
+  if [ "$record" = 1 ]; then
+    python3 scripts/bench/report.py "$results" --partial --mode "$1" --record BENCHMARKS.md
+  else
+    python3 scripts/bench/report.py "$results" --partial --mode "$1"
+  fi
+}
+
 if [ "$only_projects" = 1 ]; then
   cp /proc/loadavg "$results/loadavg_start.txt"
   projects_bench
   cp /proc/loadavg "$results/loadavg_end.txt"
-  if [ "$record" = 1 ]; then
-    python3 scripts/bench/report.py "$results" --partial --mode only-projects --record BENCHMARKS.md
-  else
-    python3 scripts/bench/report.py "$results" --partial --mode only-projects
-  fi
+  report_partial only-projects
   exit 0
 fi
 
@@ -193,11 +198,7 @@ approvals() {
 if [ "$only_approvals" = 1 ]; then
   approvals
   cp /proc/loadavg "$results/loadavg_end.txt"
-  if [ "$record" = 1 ]; then
-    python3 scripts/bench/report.py "$results" --partial --mode only-approvals --record BENCHMARKS.md
-  else
-    python3 scripts/bench/report.py "$results" --partial --mode only-approvals
-  fi
+  report_partial only-approvals
   exit 0
 fi
 

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import { existsSync, readFileSync } from "node:fs";
-import { newSession, reply, send, signIn, snap, unique, toggleSessions, seriousViolations, expectNoPageScroll } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, toggleSessions, seriousViolations, expectNoPageScroll, serviceWorkerActive } from "./helpers";
 
 // The fake CLI asks permission for #WRITE:<path>, #BASH:<command>, #ASK and #PLAN (see
 // scripts/fake-claude/README.md) and waits, as the real one does, until the app answers.
@@ -179,7 +179,7 @@ test.describe("approving tool uses", () => {
     test.skip(!isMobile, "phone project");
     await context.grantPermissions(["notifications"]);
     await signIn(page);
-    await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+    await serviceWorkerActive(page);
     await newSession(page);
     await toggleSessions(page);
     await page.getByLabel("Notify me when a task ends").check();

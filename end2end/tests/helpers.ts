@@ -45,6 +45,11 @@ export async function snap(page: Page, testInfo: TestInfo, name: string) {
   await testInfo.attach(name, { path, contentType: "image/png" });
 }
 
+/** Waits until the service worker controls notifications (and answers pushes). */
+export async function serviceWorkerActive(page: Page) {
+  await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+}
+
 /** Opens (or closes) the sessions drawer; on a wide screen the sessions are a sidebar, always there. */
 export async function toggleSessions(page: Page) {
   const button = page.getByRole("button", { name: "Sessions" });

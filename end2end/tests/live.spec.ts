@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { newSession, reply, send, signIn, snap, unique, toggleSessions } from "./helpers";
+import { newSession, reply, send, signIn, snap, unique, toggleSessions, serviceWorkerActive } from "./helpers";
 
 test.describe("watching a task", () => {
   test.skip(({ isMobile }) => !isMobile, "phone project");
@@ -71,7 +71,7 @@ test.describe("watching a task", () => {
   test("a task that ends in the background raises a notification", async ({ page, context, isMobile }) => {
     await context.grantPermissions(["notifications"]);
     await signIn(page);
-    await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+    await serviceWorkerActive(page);
     await newSession(page);
     await toggleSessions(page);
     const toggle = page.getByLabel("Notify me when a task ends");

@@ -1,7 +1,7 @@
 import { test, expect, type BrowserContext, type Page } from "@playwright/test";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { newSession, signIn, snap, toggleSessions, seriousViolations } from "./helpers";
+import { newSession, signIn, snap, toggleSessions, seriousViolations, serviceWorkerActive } from "./helpers";
 
 // Web Push from the phone's side. Headless Chromium's pushManager.subscribe needs Google's push
 // service, which is not reachable here: that one call is stubbed (with a real P-256 key made by
@@ -46,6 +46,14 @@ async function stubPushManager(page: Page, endpoint: string) {
   }, endpoint);
 }
 
+/** Signs in with notifications allowed and the stubbed push manager, once the worker runs. */
+async function signInWithPush(page: Page, context: BrowserContext, endpoint: string) {
+  await context.grantPermissions(["notifications"]);
+  await stubPushManager(page, endpoint);
+  await signIn(page);
+  await serviceWorkerActive(page);
+}
+
 async function serviceWorkerRegistration(context: BrowserContext, page: Page) {
   const cdp = await context.newCDPSession(page);
   const registration = new Promise<string>((resolve) => {
@@ -77,10 +85,7 @@ test.describe("Web Push", () => {
   test("turning notifications on subscribes this phone, a test reaches it, and it can be removed", async ({ page, context }, testInfo) => {
     const service = await standInPushService();
     try {
-      await context.grantPermissions(["notifications"]);
-      await stubPushManager(page, service.endpoint);
-      await signIn(page);
-      await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+      await signInWithPush(page, context, service.endpoint);
       await toggleSessions(page);
       const settings = page.getByRole("region", { name: "Notifications" });
       expect(await page.evaluate(() => (window as any).__pushKeys.length)).toBe(0);
@@ -120,10 +125,7 @@ test.describe("Web Push", () => {
   test("a pushed approval shows Allow and Deny, and Allow decides it without opening the app", async ({ page, context }) => {
     const service = await standInPushService();
     try {
-      await context.grantPermissions(["notifications"]);
-      await stubPushManager(page, service.endpoint);
-      await signIn(page);
-      await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active !== null);
+      await signInWithPush(page, context, service.endpoint);
       await newSession(page);
       const deliver = await serviceWorkerRegistration(context, page);
 

@@ -221,6 +221,18 @@ pub fn watch_media(query: &str, changed: impl Fn(bool) + 'static) -> bool {
     }
 }
 
+/// Whether the page is out of sight (another tab or app in front, the screen off).
+pub fn page_hidden() -> bool {
+    #[cfg(feature = "csr")]
+    {
+        web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        false
+    }
+}
+
 /// Shows a system notification through the service worker, only while the app is in the
 /// background (in front, the user sees the reply or the card anyway) and when the user opted in.
 /// Tapping it opens the session. A later notification with the same `tag` replaces this one.
@@ -229,7 +241,7 @@ pub async fn notify(title: &str, body: &str, session: uuid::Uuid, tag: &str) {
     {
         use wasm_bindgen::JsCast;
         let Some(window) = web_sys::window() else { return };
-        let hidden = window.document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+        let hidden = page_hidden();
         // A device subscribed to Web Push gets the server's notification instead.
         if !hidden || !notifications_enabled() || super::push::device::endpoint_here().is_some() {
             return;

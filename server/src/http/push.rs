@@ -76,7 +76,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<SubscriptionList
     ),
     security(("basic" = []), ("cookie" = [])))]
 pub async fn delete(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = Uuid::try_parse(&id).map_err(|_| ApiError::BadRequest("subscription id must be a UUID".into()))?;
+    let id = subscription_id(&id)?;
     state.push.unsubscribe(&caller, id).await?;
     Ok(Json(serde_json::json!({ "status": "deleted" })))
 }
@@ -91,7 +91,7 @@ pub async fn delete(State(state): State<AppState>, Extension(caller): Extension<
     ),
     security(("basic" = []), ("cookie" = [])))]
 pub async fn test(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = Uuid::try_parse(&id).map_err(|_| ApiError::BadRequest("subscription id must be a UUID".into()))?;
+    let id = subscription_id(&id)?;
     state.push.test(id).await?;
     Ok(Json(serde_json::json!({ "status": "sent" })))
 }
@@ -105,4 +105,9 @@ pub async fn test(State(state): State<AppState>, Path(id): Path<String>) -> Resu
 pub async fn presence(State(state): State<AppState>, ApiJson(request): ApiJson<PresenceRequest>) -> Json<PresenceAnswer> {
     state.push.set_visible(request.session_id, request.visible);
     Json(PresenceAnswer { visible: request.visible, expires_in_secs: PRESENCE_TTL.as_secs(), renew_in_secs: RENEW_EVERY.as_secs() })
+}
+
+/// A subscription's id from the path: a UUID, else 400.
+fn subscription_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(raw).map_err(|_| ApiError::BadRequest("subscription id must be a UUID".into()))
 }

@@ -3,6 +3,7 @@
 //! lapses (the server forgets it after `expires_in_secs`, 45 s, so a closed tab stops counting).
 
 use super::device;
+use crate::ui::browser;
 use crate::ui::state::ChatState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,9 +14,9 @@ use uuid::Uuid;
 const RENEW: Duration = Duration::from_secs(20);
 
 pub fn report_presence(state: ChatState) {
-    let visible = RwSignal::new(page_visible());
+    let visible = RwSignal::new(!browser::page_hidden());
     let shown = StoredValue::new(None::<Uuid>);
-    let listener = window_event_listener(leptos::ev::visibilitychange, move |_| visible.set(page_visible()));
+    let listener = window_event_listener(leptos::ev::visibilitychange, move |_| visible.set(!browser::page_hidden()));
     on_cleanup(move || listener.remove());
     Effect::new(move |_| {
         let now = state.session.get().filter(|_| visible.get());
@@ -42,16 +43,5 @@ pub fn report_presence(state: ChatState) {
         RENEW,
     ) {
         on_cleanup(move || renew.clear());
-    }
-}
-
-fn page_visible() -> bool {
-    #[cfg(feature = "csr")]
-    {
-        web_sys::window().and_then(|w| w.document()).is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
-    }
-    #[cfg(not(feature = "csr"))]
-    {
-        true
     }
 }
