@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# A clean clone gains nothing from incremental caches, which would add gigabytes to its target.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 # The real-CLI tier (server/tests/real_cli.rs) runs the pinned claude against a stand-in API.
 REAL_CLAUDE_BIN=$(scripts/real-cli.sh)
 export REAL_CLAUDE_BIN

@@ -245,6 +245,50 @@ async fn a_write_allowed_for_the_session_lets_the_next_write_through_unasked() {
     assert_eq!((writes, asked), (2, 1), "two writes, one question");
 }
 
+/// What the phone shows as a task's changes comes from the real CLI's own records of its edits
+/// (no git here to fall back on): an Edit, a NotebookEdit and a Write, each with its diff.
+#[tokio::test]
+async fn a_tasks_edits_by_the_real_cli_are_its_changes() {
+    let Some(claude) = real_claude() else { return };
+    let (dirs, api) = (Dirs::new(), anthropic::start().await);
+    let (notes, book, new) = (dirs.project().join("notes.txt"), dirs.project().join("book.ipynb"), dirs.project().join("new.txt"));
+    std::fs::write(&notes, "alpha\nbeta\ngamma\n").expect("notes");
+    let notebook = json!({
+        "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": ["print(1)"], "outputs": [], "execution_count": null}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    });
+    std::fs::write(&book, serde_json::to_string_pretty(&notebook).expect("json")).expect("notebook");
+    let server = start(&dirs, &claude, &api);
+
+    let (notes_path, book_path) = (notes.display(), book.display());
+    let message = format!(
+        "#READ:{notes_path}\n#EDIT:{notes_path}|beta|BETA\n#READ:{book_path}\n#NOTEBOOK:{book_path}|c1|print(2)\n#WRITE:{}",
+        new.display()
+    );
+    let (code, submitted) =
+        server.post_json("/api/sessions/new/chat", &json!({"message": message, "allowed_tools": ["Read", "Edit", "NotebookEdit", "Write"]})).await;
+    assert_eq!(code, 200, "{submitted}");
+    let (task, session) = (submitted["task_id"].as_str().expect("id"), submitted["session_id"].as_str().expect("session"));
+    let done = server.wait_finished(session, task, LONG).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(std::fs::read_to_string(&notes).ok().as_deref(), Some("alpha\nBETA\ngamma\n"), "the real CLI made the edit: {done}");
+
+    let (code, changes) = server.get(&format!("/api/sessions/{session}/tasks/{task}/changes")).await;
+    assert_eq!(code, 200, "{changes}");
+    let files = changes["files"].as_array().cloned().unwrap_or_default();
+    let file = |name: &str| files.iter().find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name))).cloned();
+    let edited = file("notes.txt").unwrap_or_else(|| panic!("the Edit is a change: {changes}"));
+    assert_eq!((edited["status"].as_str(), edited["added"].as_u64(), edited["removed"].as_u64()), (Some("modified"), Some(1), Some(1)), "{edited}");
+    let diff = edited["diff"].as_str().unwrap_or("");
+    assert!(diff.contains("-beta") && diff.contains("+BETA"), "{diff}");
+    let written = file("new.txt").unwrap_or_else(|| panic!("the Write is a change: {changes}"));
+    assert_eq!((written["status"].as_str(), written["added"].as_u64()), (Some("added"), Some(1)), "{written}");
+    let notebook = file("book.ipynb").unwrap_or_else(|| panic!("the NotebookEdit is a change: {changes}"));
+    assert_eq!(notebook["status"].as_str(), Some("modified"), "{notebook}");
+    let diff = notebook["diff"].as_str().unwrap_or("");
+    assert!(diff.contains("print(1)") && diff.contains("print(2)"), "the cell's old and new source: {diff}");
+}
+
 #[tokio::test]
 async fn an_api_error_fails_with_its_message_and_option_like_messages_stay_text() {
     let Some(claude) = real_claude() else { return };

@@ -2,6 +2,9 @@
 //! tool use (its input) that succeeded, with the file as it was before (the `originalFile` of
 //! the CLI's `tool_use_result`, `null` for a new file). Read a line at a time, so a task's
 //! output is never held whole.
+//!
+//! Write, Edit and NotebookEdit are checked against the real CLI 2.1 (server/tests/real_cli.rs);
+//! 2.1 has no MultiEdit tool, which older CLIs had and is read from its input alone.
 
 use serde::Deserialize;
 use serde_json::Value;

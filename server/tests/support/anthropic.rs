@@ -87,7 +87,7 @@ const TOOL_SAID_LIMIT: usize = 300;
 pub const ASK_QUESTION: &str = "Which colour should the button be?";
 pub const PLAN: &str = "## Plan\n1. Read the code\n2. Change the button colour\n3. Run the tests";
 /// Every marker a `#BASH:` command stops at.
-const MARKERS: [&str; 11] = ["#WRITE:", "#BASH:", "#ASK", "#PLAN", "#SLOW", "#TOOL", "#DENY", "#ERR", "#CRASH", "#PLAINERR", "#MAXTURNS"];
+const MARKERS: [&str; 14] = ["#WRITE:", "#READ:", "#EDIT:", "#NOTEBOOK:", "#BASH:", "#ASK", "#PLAN", "#SLOW", "#TOOL", "#DENY", "#ERR", "#CRASH", "#PLAINERR", "#MAXTURNS"];
 
 /// The tool calls a prompt scripts, in prompt order.
 fn tool_steps(prompt: &str) -> Vec<(&'static str, Value)> {
@@ -102,6 +102,24 @@ fn tool_steps(prompt: &str) -> Vec<(&'static str, Value)> {
                 let path = rest.split_whitespace().next().unwrap_or("");
                 if !path.is_empty() {
                     steps.push(("Write", json!({ "file_path": path, "content": "written by the stand-in\n" })));
+                }
+            }
+            // The real CLI edits only a file it has read in the session.
+            "#READ:" => {
+                if let Some(path) = rest.split_whitespace().next() {
+                    steps.push(("Read", json!({ "file_path": path })));
+                }
+            }
+            // `#EDIT:path|old|new`: one replacement (the words up to the line's end).
+            "#EDIT:" => {
+                if let [path, old, new] = fields(rest)[..] {
+                    steps.push(("Edit", json!({ "file_path": path, "old_string": old, "new_string": new })));
+                }
+            }
+            // `#NOTEBOOK:path|cell id|new source`: replaces one cell of a notebook.
+            "#NOTEBOOK:" => {
+                if let [path, cell, source] = fields(rest)[..] {
+                    steps.push(("NotebookEdit", json!({ "notebook_path": path, "cell_id": cell, "new_source": source, "edit_mode": "replace" })));
                 }
             }
             "#BASH:" if !until_next.trim().is_empty() => {
@@ -121,6 +139,11 @@ fn tool_steps(prompt: &str) -> Vec<(&'static str, Value)> {
         }
     }
     steps
+}
+
+/// A marker's `|`-separated fields, up to the end of its line.
+fn fields(rest: &str) -> Vec<&str> {
+    rest.lines().next().unwrap_or("").trim().split('|').collect()
 }
 
 /// Tool calls the assistant made since the user's latest prompt: the next scripted step.
