@@ -2,11 +2,13 @@
 # The server the browser tests run against: the release binary (its built-in web app), the fake claude, a fresh data
 # directory and CLI home, and one older session (a real interactive transcript) to switch to.
 # Projects: the default (project/), and repos/ as the projects root with repos/second (which has
-# one older session, so the CLI knows it) and repos/third (unknown until added from the app).
+# one older session, so the CLI knows it), repos/third (unknown until added from the app) and
+# repos/fourth/api, a git work tree found by browsing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(mktemp -d -t claude-remote-e2e.XXXXXX)
-mkdir -p "$root/project" "$root/claude-home" "$root/data" "$root/repos/second" "$root/repos/third"
+mkdir -p "$root/project" "$root/claude-home" "$root/data" "$root/repos/second" "$root/repos/third" \
+  "$root/repos/fourth/api/.git"
 project=$(cd "$root/project" && pwd -P)
 repos=$(cd "$root/repos" && pwd -P)
 python3 - "$project" "$root/claude-home" "$repos/second" <<'PY'

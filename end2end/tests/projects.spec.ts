@@ -82,3 +82,34 @@ test("a folder under the root can be added from the app; one outside is refused"
   expect(third?.path).toBe(`${root}/third`);
   await expect(page.locator("#new-project")).toHaveValue(third!.id);
 });
+
+test("a folder is found by browsing from the roots, without typing its path", async ({ page }, testInfo) => {
+  await signIn(page);
+  await newSession(page);
+  const second = (await projects(page)).find((p) => p.name === "second")!;
+  const root = second.path.slice(0, second.path.lastIndexOf("/"));
+
+  await page.getByRole("button", { name: "Browse folders" }).click();
+  const folders = page.getByRole("list", { name: "Folders" });
+  await expect(page.locator(".folder-here")).toHaveText("Project roots");
+  await folders.getByRole("button", { name: root }).click();
+  await expect(page.locator(".folder-here")).toHaveText(root);
+  await expect(folders.getByRole("button")).toHaveText(["fourth", "second", "third"]);
+  await folders.getByRole("button", { name: "fourth" }).click();
+  await expect(folders.getByRole("button")).toHaveText(["apigit"]);
+  await folders.getByRole("button", { name: /^api/ }).click();
+  await expect(page.getByLabel("Folder to add")).toHaveValue(`${root}/fourth/api`);
+  await expect(page.locator(".folders .empty")).toHaveText("No folders here");
+  await expectNoPageScroll(page);
+  await snap(page, testInfo, "projects-browse");
+
+  // Up goes back a level; the folder opened is what "Add folder" adds.
+  await page.getByRole("button", { name: "Up one folder" }).click();
+  await expect(page.locator(".folder-here")).toHaveText(`${root}/fourth`);
+  await folders.getByRole("button", { name: /^api/ }).click();
+  await page.getByRole("button", { name: "Add folder" }).click();
+  await expect(headerProject(page)).toHaveText("api");
+  const api = (await projects(page)).find((p) => p.name === "api");
+  expect(api?.path).toBe(`${root}/fourth/api`);
+  await expect(page.locator("#new-project")).toHaveValue(api!.id);
+});

@@ -5,7 +5,7 @@ use crate::runner::Runner;
 use crate::store::PageLimit;
 use crate::http::sessions::MAX_LIMIT;
 use app::api::{
-    ApprovalDecision, Backend, BackendError, Caller, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef,
+    ApprovalDecision, Backend, BackendError, Caller, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, FolderListing, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef,
     SessionSummary, Submitted, TaskView, Transcript,
 };
 use uuid::Uuid;
@@ -56,6 +56,10 @@ impl Backend for Runner {
 
     async fn add_project(&self, path: String) -> Result<ProjectInfo, BackendError> {
         Ok(Runner::add_project(self, path).await?)
+    }
+
+    async fn project_folders(&self, path: Option<String>) -> Result<FolderListing, BackendError> {
+        Ok(Runner::project_folders(self, path).await?)
     }
 
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError> {

@@ -153,6 +153,10 @@ async fn paths_outside_the_roots_are_refused_and_nothing_runs_there() {
         let (code, body) = server.post_json("/api/projects", &json!({ "path": project })).await;
         assert_eq!(code, 400, "adding {project}: {body}");
     }
+    for path in [text(&outside), text(&alpha.join("escape")), format!("{}/../../outside", text(&alpha)), "relative".to_owned()] {
+        let (code, body) = server.get(&format!("/api/projects/folders?path={path}")).await;
+        assert_eq!(code, 400, "browsing {path}: {body}");
+    }
     let (code, body) = server.get("/api/sessions?project=no-such-id").await;
     assert_eq!(code, 400, "{body}");
     assert!(projects(&server).await.iter().all(|p| !p["path"].as_str().unwrap_or("").contains("outside")));
@@ -172,6 +176,38 @@ async fn paths_outside_the_roots_are_refused_and_nothing_runs_there() {
     assert_eq!(ended["status"], "failed", "{ended}");
     assert!(ended["error"].as_str().is_some_and(|e| e.contains("project")), "{ended}");
     assert!(!dirs.cli_read("after the swap"));
+}
+
+/// From a phone a folder is found by browsing, not by typing its path: the roots, then one level
+/// at a time, git work trees marked.
+#[tokio::test]
+async fn a_folder_is_found_by_browsing_from_the_roots_and_added() {
+    // `dirs` kept: dropped, it would delete the folders.
+    let Setup { dirs: _dirs, server, alpha, beta } = setup();
+    let repos = alpha.parent().expect("the root").to_path_buf();
+    std::fs::create_dir_all(beta.join("service/.git")).expect("a git work tree");
+    std::fs::create_dir_all(beta.join(".cache")).expect("a hidden folder");
+
+    let folders = |listing: &Value| -> Vec<(String, String, bool)> {
+        let entries = listing["folders"].as_array().cloned().unwrap_or_default();
+        entries.iter().map(|f| (f["name"].as_str().unwrap_or("").to_owned(), f["path"].as_str().unwrap_or("").to_owned(), f["git"] == true)).collect()
+    };
+    let (code, roots) = server.get("/api/projects/folders").await;
+    assert_eq!(code, 200, "{roots}");
+    assert_eq!((roots["path"].clone(), folders(&roots)), (Value::Null, vec![(text(&repos), text(&repos), false)]));
+
+    let (_, root) = server.get(&format!("/api/projects/folders?path={}", text(&repos))).await;
+    assert_eq!((root["path"].as_str(), &root["parent"]), (Some(text(&repos).as_str()), &Value::Null), "{root}");
+    assert_eq!(folders(&root), [("alpha".to_owned(), text(&alpha), false), ("beta".to_owned(), text(&beta), false)]);
+
+    let (_, inside) = server.get(&format!("/api/projects/folders?path={}", text(&beta))).await;
+    assert_eq!(inside["parent"].as_str(), Some(text(&repos).as_str()), "{inside}");
+    let service = beta.join("service");
+    assert_eq!(folders(&inside), [("service".to_owned(), text(&service), true)], "hidden folders are left out");
+
+    let (code, added) = server.post_json("/api/projects", &json!({ "path": text(&service) })).await;
+    assert_eq!((code, added["name"].as_str()), (200, Some("service")), "{added}");
+    assert_eq!(project_at(&server, &service).await["id"], added["id"]);
 }
 
 #[tokio::test]

@@ -287,6 +287,7 @@ async fn the_openapi_document_is_private_and_matches_the_routes() {
         ("POST", "/api/push/presence"),
         ("GET", "/api/projects"),
         ("POST", "/api/projects"),
+        ("GET", "/api/projects/folders"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

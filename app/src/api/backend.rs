@@ -4,7 +4,7 @@
 //! functions and the REST routes reach one code path.
 
 use super::types::{
-    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef, SessionSummary, Submitted,
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, FolderListing, ProjectInfo, SessionList, SessionPatch, SessionQuery, SessionRef, SessionSummary, Submitted,
     TaskView, Transcript,
 };
 use std::net::IpAddr;
@@ -97,6 +97,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn projects(&self) -> Result<Vec<ProjectInfo>, BackendError>;
     /// Offers a folder under an allowed root as a project (refused for anything else).
     async fn add_project(&self, path: String) -> Result<ProjectInfo, BackendError>;
+    /// The allowed roots (`path` absent), or the folders in a folder under one.
+    async fn project_folders(&self, path: Option<String>) -> Result<FolderListing, BackendError>;
     async fn transcript(&self, session_id: Uuid) -> Result<Transcript, BackendError>;
     /// The task's output lines after `after`, as soon as there is one (or the task ends, or the
     /// reply being written has words newer than version `partial_after`), waiting at most

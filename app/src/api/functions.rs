@@ -3,7 +3,7 @@
 
 use super::error::CallError;
 use super::types::{
-    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, Me, ProjectInfo, SessionList, SessionRef, SessionSummary, Submitted,
+    ApprovalDecision, ChatRequest, DecidedApproval, EarlierEvents, EventsPage, FolderListing, Me, ProjectInfo, SessionList, SessionRef, SessionSummary, Submitted,
     TaskView, Transcript,
 };
 use leptos::prelude::*;
@@ -108,6 +108,14 @@ pub async fn list_projects() -> Result<Vec<ProjectInfo>, CallError> {
 pub async fn add_project(path: String) -> Result<ProjectInfo, CallError> {
     use backend_call::*;
     backend()?.add_project(path).await.map_err(fail)
+}
+
+/// The allowed roots (`path` absent), or the folders in a folder under one: a project chosen by
+/// browsing.
+#[server(prefix = "/api/fn", endpoint = "project_folders")]
+pub async fn project_folders(path: Option<String>) -> Result<FolderListing, CallError> {
+    use backend_call::*;
+    backend()?.project_folders(path).await.map_err(fail)
 }
 
 /// Sets the user's title (`Some` blank clears it; `None` leaves it) and/or archives the session.

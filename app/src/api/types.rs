@@ -371,6 +371,32 @@ pub struct NewProject {
     pub path: String,
 }
 
+/// Folders to choose a project from (`GET /api/projects/folders`): the allowed roots, or the
+/// folders inside one folder under them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderListing {
+    /// The folder listed (canonical); `null` when the listing is the roots.
+    pub path: Option<String>,
+    /// The folder above it while that is still under a root; `null` at a root (the roots are
+    /// above it) and for the roots.
+    pub parent: Option<String>,
+    /// By name, hidden folders left out.
+    pub folders: Vec<Folder>,
+    /// More folders are there than listed.
+    pub truncated: bool,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folder {
+    pub name: String,
+    /// Canonical.
+    pub path: String,
+    /// A git work tree (it has `.git`): most likely a project.
+    pub git: bool,
+}
+
 /// A session as its tasks leave it: an unfinished task first (waiting on the user, then running,
 /// then queued), else how its latest task ended.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -7,6 +7,7 @@ mod browser;
 mod chat;
 pub mod conversation;
 mod drawer;
+mod folder_browser;
 mod follow;
 mod format;
 mod highlight;

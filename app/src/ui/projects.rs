@@ -1,8 +1,9 @@
 //! Projects in the app: the picker a new session starts with (recent first, each with its branch
-//! and last activity, and a folder added by its path), and the session list's project filter and
+//! and last activity, and a folder added by its path, typed or browsed to), and the session list's project filter and
 //! search. The server refuses a folder outside its roots; its reason is shown as it is.
 
 use super::browser;
+use super::folder_browser::FolderBrowser;
 use super::format::relative_time;
 use super::state::ChatState;
 use crate::api::{add_project, ProjectInfo};
@@ -79,6 +80,7 @@ pub fn ProjectPicker(state: ChatState, now: RwSignal<i64>) -> impl IntoView {
                 />
                 <button type="submit" disabled=move || path.with(|p| !p.trim().starts_with('/'))>"Add folder"</button>
             </form>
+            <FolderBrowser path refusal />
             {move || refusal.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         </div>
     }

@@ -51,6 +51,7 @@ pub fn router(state: AppState, site: &Site, policy: edge::EdgePolicy) -> Router 
     let (rest, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(sessions::list))
         .routes(routes!(projects::list, projects::add))
+        .routes(routes!(projects::folders))
         .routes(routes!(tasks::submit))
         .routes(routes!(tasks::poll, tasks::delete))
         .routes(routes!(tasks::cancel))

@@ -7,7 +7,7 @@ use crate::changes::{files, git};
 use crate::projects::ProjectError;
 use crate::runner::RunnerError;
 use crate::state::AppState;
-use app::api::{DirListing, FileChange, FileText, GitState, NewProject, ProjectInfo};
+use app::api::{DirListing, FileChange, FileText, FolderListing, GitState, NewProject, ProjectInfo};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -28,6 +28,21 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProjectInfo>
     security(("basic" = []), ("cookie" = [])))]
 pub async fn add(State(state): State<AppState>, ApiJson(body): ApiJson<NewProject>) -> Result<Json<ProjectInfo>, ApiError> {
     Ok(Json(state.runner.add_project(body.path).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FolderQuery {
+    /// An absolute path under an allowed root; absent for the roots themselves.
+    path: Option<String>,
+}
+
+/// `GET /api/projects/folders?path=` → the allowed roots, or the folders in one folder under
+/// them (by name, hidden ones left out): a project chosen by browsing; 400 outside the roots.
+#[utoipa::path(get, path = "/api/projects/folders", tag = "projects", params(FolderQuery),
+    responses((status = 200, body = FolderListing), (status = 400, body = ErrorBody)),
+    security(("basic" = []), ("cookie" = [])))]
+pub async fn folders(State(state): State<AppState>, ApiQuery(query): ApiQuery<FolderQuery>) -> Result<Json<FolderListing>, ApiError> {
+    Ok(Json(state.runner.project_folders(query.path).await?))
 }
 
 /// The canonical directory of the project `id` (`default`, or an id `GET /api/projects` lists).

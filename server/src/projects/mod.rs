@@ -9,6 +9,7 @@
 
 mod allowed;
 mod discover;
+mod folders;
 pub mod git;
 mod listing;
 
@@ -154,6 +155,11 @@ impl Projects {
             state.added.push(real);
         }
         Ok((project, new))
+    }
+
+    /// The roots, or the folders in `raw` (under a root), to choose a project from (blocking).
+    pub fn folders(&self, raw: Option<&str>) -> Result<app::api::FolderListing, ProjectError> {
+        folders::list(&self.allowed, raw)
     }
 
     /// Whether the folder may still be a project: checked again when a task starts (a symlink on

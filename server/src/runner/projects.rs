@@ -4,7 +4,7 @@
 use super::{now_ms, Runner, RunnerError};
 use crate::projects::{info, Project};
 use crate::store::StoreError;
-use app::api::{ProjectInfo, SessionRef};
+use app::api::{FolderListing, ProjectInfo, SessionRef};
 use uuid::Uuid;
 
 impl Runner {
@@ -63,6 +63,15 @@ impl Runner {
         .map_err(|_| RunnerError::Store(StoreError::Interrupted))?;
         listed.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then_with(|| b.default.cmp(&a.default)).then_with(|| a.name.cmp(&b.name)));
         Ok(listed)
+    }
+
+    /// The roots, or the folders inside one folder under them: where a project may be chosen.
+    pub async fn project_folders(&self, path: Option<String>) -> Result<FolderListing, RunnerError> {
+        let projects = self.inner.projects.clone();
+        tokio::task::spawn_blocking(move || projects.folders(path.as_deref()))
+            .await
+            .map_err(|_| RunnerError::Store(StoreError::Interrupted))?
+            .map_err(RunnerError::from)
     }
 
     /// Offers a folder as a project (kept across restarts); refused unless it is under a root.

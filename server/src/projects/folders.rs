@@ -1,0 +1,89 @@
+//! Choosing a project folder by browsing rather than typing its path on a phone: the allowed
+//! roots, then the folders inside one of them, one level at a time. Only folders under a root are
+//! listed; a symlink is listed where it leads, and left out when that is outside the roots.
+
+use super::{Allowed, ProjectError};
+use app::api::{Folder, FolderListing};
+use std::path::Path;
+
+/// The most folders one listing holds: enough for any real parent folder, bounded for a huge one.
+pub const MAX_FOLDERS: usize = 500;
+
+/// The roots (`raw` absent or empty), or the folders in `raw`, which must be under a root
+/// (blocking: reads the disk).
+pub fn list(allowed: &Allowed, raw: Option<&str>) -> Result<FolderListing, ProjectError> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        if allowed.roots().is_empty() {
+            return Err(ProjectError::NoRoots);
+        }
+        let folders = allowed.roots().iter().map(|root| folder(root, root.display().to_string())).collect();
+        return Ok(FolderListing { path: None, parent: None, folders, truncated: false });
+    };
+    let real = allowed.check(Path::new(raw))?;
+    let Some(root) = allowed.roots().iter().find(|root| real.starts_with(root)) else {
+        // The default project outside every root: nothing inside it may be a project.
+        let roots = allowed.roots().iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(if roots.is_empty() { ProjectError::NoRoots } else { ProjectError::OutsideRoots(raw.to_owned(), roots) });
+    };
+    let parent = if real == *root { None } else { real.parent().map(|p| p.display().to_string()) };
+    let entries = std::fs::read_dir(&real).map_err(|_| ProjectError::Missing(raw.to_owned()))?;
+    let mut folders = Vec::new();
+    let mut truncated = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str().filter(|n| !n.starts_with('.')) else { continue };
+        // Where it really is: a symlink out of the roots, or to no folder, is not offered.
+        let Ok(target) = std::fs::canonicalize(entry.path()) else { continue };
+        if !target.is_dir() || !allowed.contains(&target) || target.to_str().is_none() {
+            continue;
+        }
+        if folders.len() == MAX_FOLDERS {
+            truncated = true;
+            break;
+        }
+        folders.push(folder(&target, name.to_owned()));
+    }
+    folders.sort_by_cached_key(|f: &Folder| f.name.to_lowercase());
+    Ok(FolderListing { path: Some(real.display().to_string()), parent, folders, truncated })
+}
+
+fn folder(path: &Path, name: String) -> Folder {
+    Folder { name, path: path.display().to_string(), git: path.join(".git").exists() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_under_the_roots_are_listed_one_level_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = std::fs::canonicalize(dir.path()).expect("canonical");
+        for sub in ["root/Zeta/.git", "root/alpha/inner", "root/.hidden", "outside/secret", "default/sub"] {
+            std::fs::create_dir_all(base.join(sub)).expect("mkdir");
+        }
+        std::fs::write(base.join("root/notes.txt"), "not a folder").expect("file");
+        std::os::unix::fs::symlink(base.join("outside"), base.join("root/escape")).expect("symlink");
+        std::os::unix::fs::symlink(base.join("root/alpha/inner"), base.join("root/shortcut")).expect("symlink");
+        let allowed = Allowed::new(&[base.join("root")], base.join("default")).expect("roots");
+        let shown = |p: &str| base.join(p).display().to_string();
+
+        let roots = list(&allowed, None).expect("roots");
+        assert_eq!((roots.path, roots.parent), (None, None));
+        assert_eq!(roots.folders.iter().map(|f| f.path.clone()).collect::<Vec<_>>(), [shown("root")]);
+
+        let root = list(&allowed, Some(&shown("root"))).expect("a root");
+        assert_eq!((root.path, root.parent), (Some(shown("root")), None), "above a root are the roots");
+        let listed: Vec<(&str, &str, bool)> = root.folders.iter().map(|f| (f.name.as_str(), f.path.as_str(), f.git)).collect();
+        let (alpha, inner, zeta) = (shown("root/alpha"), shown("root/alpha/inner"), shown("root/Zeta"));
+        assert_eq!(listed, [("alpha", alpha.as_str(), false), ("shortcut", inner.as_str(), false), ("Zeta", zeta.as_str(), true)]);
+
+        let alpha = list(&allowed, Some(&format!("{}/../alpha", shown("root/Zeta")))).expect("under a root");
+        assert_eq!((alpha.path.as_deref(), alpha.parent), (Some(shown("root/alpha").as_str()), Some(shown("root"))));
+        assert!(matches!(list(&allowed, Some(&shown("root/escape"))), Err(ProjectError::OutsideRoots(..))));
+        assert!(matches!(list(&allowed, Some(&shown("default"))), Err(ProjectError::OutsideRoots(..))), "the default's inside is not under a root");
+        assert!(matches!(list(&allowed, Some("relative")), Err(ProjectError::NotAbsolute(_))));
+        let none = Allowed::new(&[], base.join("default")).expect("no roots");
+        assert!(matches!(list(&none, None), Err(ProjectError::NoRoots)));
+    }
+}
