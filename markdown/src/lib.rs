@@ -40,11 +40,10 @@ fn render(markdown: &str, keep_line_breaks: bool) -> String {
             Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
             other => other,
         };
-        if let Event::Text(piece) = &event {
-            if !in_code_block && in_link == 0 {
-                text.push_str(piece);
-                continue;
-            }
+        if let Event::Text(piece) = &event
+            && !in_code_block && in_link == 0 {
+            text.push_str(piece);
+            continue;
         }
         link_bare_urls(&mut text, &mut events);
         match event {

@@ -169,10 +169,9 @@ pub async fn set_notifications(on: bool) -> bool {
             let _ = storage.remove_item(NOTIFY);
             return false;
         }
-        if web_sys::Notification::permission() != web_sys::NotificationPermission::Granted {
-            if let Ok(promise) = web_sys::Notification::request_permission() {
-                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-            }
+        if web_sys::Notification::permission() != web_sys::NotificationPermission::Granted
+            && let Ok(promise) = web_sys::Notification::request_permission() {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
         }
         let granted = web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
         if granted {
@@ -273,10 +272,9 @@ pub fn on_notification_open(open: impl Fn(uuid::Uuid) + 'static) {
             let data = event.data();
             let kind = js_sys::Reflect::get(&data, &"type".into()).ok().and_then(|v| v.as_string());
             let id = js_sys::Reflect::get(&data, &"session_id".into()).ok().and_then(|v| v.as_string());
-            if let (Some("open-session"), Some(id)) = (kind.as_deref(), id) {
-                if let Ok(id) = uuid::Uuid::try_parse(&id) {
-                    open(id);
-                }
+            if let (Some("open-session"), Some(id)) = (kind.as_deref(), id)
+                && let Ok(id) = uuid::Uuid::try_parse(&id) {
+                open(id);
             }
         });
         let _ = window.navigator().service_worker().add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());

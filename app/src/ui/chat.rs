@@ -31,10 +31,9 @@ pub fn Chat(user: Me, offline: RwSignal<bool>, #[prop(into)] on_signed_out: Call
     state.show(first);
     // Back and Forward: the session the address names.
     let history = window_event_listener(leptos::ev::popstate, move |_| {
-        if let Some(session) = address::current() {
-            if session != state.session.get_untracked() {
-                state.show(session);
-            }
+        if let Some(session) = address::current()
+            && session != state.session.get_untracked() {
+            state.show(session);
         }
     });
     on_cleanup(move || history.remove());

@@ -18,7 +18,7 @@ pub fn follow(container: NodeRef<Main>, pinned: RwSignal<bool>) {
     container.on_load(move |main| {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
-        let element: web_sys::HtmlElement = main.into();
+        let element: web_sys::HtmlElement = main;
         let target = element.clone();
         // Any change below the container (a message, a step, a growing reply) while pinned.
         let changed = Closure::<dyn FnMut()>::new(move || {

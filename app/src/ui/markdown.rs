@@ -66,6 +66,8 @@ fn call_module(_: &str, _: bool) -> Option<String> {
 }
 
 /// Adds the module's loader to the page, once (again after a failure: offline on a first visit).
+// The early return is the last statement only where the loader code is compiled out.
+#[cfg_attr(not(feature = "csr"), allow(clippy::needless_return))]
 fn load() {
     if REQUESTED.with(|requested| requested.replace(true)) {
         return;

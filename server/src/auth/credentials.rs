@@ -195,13 +195,12 @@ impl Credentials {
         let user_ok: bool = sha256(username.as_bytes()).ct_eq(&self.username_digest).into();
         let password_ok = verifier.verify(password).await?;
         let ok = user_ok & password_ok;
-        if ok {
-            if let Ok(mut list) = verified.lock() {
-                if list.len() >= VERIFIED_CACHE {
-                    list.remove(0);
-                }
-                list.push(pair_digest(username, password));
+        if ok
+            && let Ok(mut list) = verified.lock() {
+            if list.len() >= VERIFIED_CACHE {
+                list.remove(0);
             }
+            list.push(pair_digest(username, password));
         }
         Ok(ok)
     }

@@ -80,25 +80,22 @@ pub fn validate(request: &ChatRequest) -> Result<(), InvalidRequest> {
             return Err(InvalidRequest::Model);
         }
     }
-    if let Some(mode) = &request.permission_mode {
-        if !PERMISSION_MODES.contains(&mode.as_str()) {
-            return Err(InvalidRequest::PermissionMode);
-        }
+    if let Some(mode) = &request.permission_mode
+        && !PERMISSION_MODES.contains(&mode.as_str()) {
+        return Err(InvalidRequest::PermissionMode);
     }
     for tool in request.allowed_tools.iter().flatten() {
         if tool.is_empty() || tool.len() > 200 || tool.starts_with('-') || tool.chars().any(char::is_control) {
             return Err(InvalidRequest::AllowedTool);
         }
     }
-    if let Some(turns) = request.max_turns {
-        if !(1..=1000).contains(&turns) {
-            return Err(InvalidRequest::MaxTurns);
-        }
+    if let Some(turns) = request.max_turns
+        && !(1..=1000).contains(&turns) {
+        return Err(InvalidRequest::MaxTurns);
     }
-    if let Some(budget) = request.max_budget_usd {
-        if !(budget.is_finite() && budget > 0.0 && budget <= 1000.0) {
-            return Err(InvalidRequest::MaxBudget);
-        }
+    if let Some(budget) = request.max_budget_usd
+        && !(budget.is_finite() && budget > 0.0 && budget <= 1000.0) {
+        return Err(InvalidRequest::MaxBudget);
     }
     Ok(())
 }
@@ -266,11 +263,10 @@ mod tests {
         #[test]
         fn any_json_body_is_a_request_or_a_clean_refusal(body in "\\PC{0,200}", model in proptest::option::of("\\PC{0,30}")) {
             let text = serde_json::json!({"message": body, "model": model}).to_string();
-            if let Ok(request) = serde_json::from_str::<ChatRequest>(&text) {
-                if validate(&request).is_ok() {
-                    let model_ok = request.model.as_deref().is_none_or(|m| !m.starts_with('-') && !m.is_empty());
-                    proptest::prop_assert!(model_ok);
-                }
+            if let Ok(request) = serde_json::from_str::<ChatRequest>(&text)
+                && validate(&request).is_ok() {
+                let model_ok = request.model.as_deref().is_none_or(|m| !m.starts_with('-') && !m.is_empty());
+                proptest::prop_assert!(model_ok);
             }
         }
     }

@@ -74,7 +74,7 @@ mod tests {
         let (line, raw) = result_of(include_str!("../../tests/fixtures/claude-cli/out_json_permission_denied.json"));
         let outcome = decide(RunEnd { result: Some((&line, &raw)), exit: Some(Exit::Code(0)), ..Default::default() });
         assert_eq!(outcome, Outcome::Completed { result: raw.clone() });
-        assert!(!raw["permission_denials"].as_array().map_or(true, Vec::is_empty));
+        assert!(!raw["permission_denials"].as_array().is_none_or(Vec::is_empty));
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl SessionIndex {
     pub fn list(&self, limit: usize, pending: &[PendingSession], shown: &dyn Fn(Uuid) -> bool) -> Vec<SessionSummary> {
         let mut files = self.transcript_files();
         files.retain(|(id, _, _)| shown(*id));
-        files.sort_by(|a, b| b.1.modified.cmp(&a.1.modified));
+        files.sort_by_key(|f| std::cmp::Reverse(f.1.modified));
         let history = self.history();
 
         let mut seen: HashMap<Uuid, ()> = HashMap::new();
@@ -134,7 +134,7 @@ impl SessionIndex {
                 out.push(self.summary_of_history(*id, entry));
             }
         }
-        out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        out.sort_by_key(|s| std::cmp::Reverse(s.timestamp));
         out.truncate(limit);
         out
     }
@@ -222,12 +222,10 @@ impl SessionIndex {
     /// most [`FILES_FRESH`] ago while the folder is unchanged (blocking).
     pub fn files(&self) -> Arc<Vec<TranscriptFile>> {
         let folder = fs::metadata(self.home.project_dir(&self.project)).and_then(|m| m.modified()).ok();
-        if let Ok(cached) = self.files.lock() {
-            if let Some((modified, read, files)) = cached.as_ref() {
-                if *modified == folder && read.elapsed() < FILES_FRESH {
-                    return files.clone();
-                }
-            }
+        if let Ok(cached) = self.files.lock()
+            && let Some((modified, read, files)) = cached.as_ref()
+            && *modified == folder && read.elapsed() < FILES_FRESH {
+            return files.clone();
         }
         let files: Arc<Vec<TranscriptFile>> =
             Arc::new(self.transcript_files().into_iter().map(|(id, stamp, path)| TranscriptFile { id, stamp, path }).collect());
@@ -302,12 +300,10 @@ impl SessionIndex {
             .ok()
             .and_then(|m| Some(FileStamp { modified: m.modified().ok()?, len: m.len() }));
         let Some(stamp) = stamp else { return Arc::default() };
-        if let Ok(cache) = self.history.lock() {
-            if let Some((cached_stamp, entries)) = cache.as_ref() {
-                if *cached_stamp == stamp {
-                    return entries.clone();
-                }
-            }
+        if let Ok(cache) = self.history.lock()
+            && let Some((cached_stamp, entries)) = cache.as_ref()
+            && *cached_stamp == stamp {
+            return entries.clone();
         }
         let entries = Arc::new(match fs::File::open(&path) {
             Ok(file) => read_project_history(BufReader::new(file), &self.project.to_string_lossy()),

@@ -63,10 +63,9 @@ pub fn parse_line(line: &str) -> StreamLine {
     let Ok(value) = serde_json::from_str::<Value>(trimmed) else {
         return StreamLine::Text(trimmed.to_owned());
     };
-    if value.get("type").and_then(Value::as_str) == Some("result") {
-        if let Ok(result) = serde_json::from_value::<ResultLine>(value.clone()) {
-            return StreamLine::Result(Box::new(result), value);
-        }
+    if value.get("type").and_then(Value::as_str) == Some("result")
+        && let Ok(result) = serde_json::from_value::<ResultLine>(value.clone()) {
+        return StreamLine::Result(Box::new(result), value);
     }
     StreamLine::Event(value)
 }

@@ -58,10 +58,9 @@ pub fn read_meta(reader: impl BufRead) -> SessionMeta {
             }
             Some("summary") => summary = str_field(&value, "summary").map(str::to_owned),
             Some("last-prompt") => meta.last_prompt = str_field(&value, "lastPrompt").map(str::to_owned),
-            Some("queue-operation") if queued_prompt.is_none() => {
-                if str_field(&value, "operation") == Some("enqueue") {
-                    queued_prompt = str_field(&value, "content").map(str::to_owned);
-                }
+            Some("queue-operation") if queued_prompt.is_none()
+                && str_field(&value, "operation") == Some("enqueue") => {
+                queued_prompt = str_field(&value, "content").map(str::to_owned);
             }
             Some("user") if meta.first_prompt.is_none() => meta.first_prompt = user_prompt(&value),
             _ => {}

@@ -70,10 +70,9 @@ impl Discovery {
 
     fn config_projects(&mut self, file: &Path, allowed: &Allowed) -> Vec<PathBuf> {
         let Some(stamp) = stamp(file) else { return Vec::new() };
-        if let Some((cached, projects)) = &self.config {
-            if *cached == stamp {
-                return projects.clone();
-            }
+        if let Some((cached, projects)) = &self.config
+            && *cached == stamp {
+            return projects.clone();
         }
         let projects: Vec<PathBuf> = read_config_projects(file).iter().filter_map(|path| allowed.check(Path::new(path)).ok()).collect();
         self.config = Some((stamp, projects.clone()));

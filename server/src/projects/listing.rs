@@ -35,7 +35,7 @@ impl Listing<'_> {
         let mut files: Vec<(usize, &TranscriptFile)> = lists.iter().enumerate().flat_map(|(i, list)| list.iter().map(move |f| (i, f))).collect();
         let on_disk: HashSet<Uuid> = files.iter().map(|(_, f)| f.id).collect();
         files.retain(|(_, f)| (self.shown)(f.id));
-        files.sort_by(|a, b| b.1.stamp.modified.cmp(&a.1.stamp.modified));
+        files.sort_by_key(|f| std::cmp::Reverse(f.1.stamp.modified));
         let histories: Vec<_> = self.projects.iter().map(|p| p.index.history()).collect();
 
         let mut out: Vec<SessionSummary> = Vec::with_capacity(self.limit);
@@ -45,10 +45,9 @@ impl Listing<'_> {
                 break;
             }
             let index = &self.projects[i].index;
-            if let Some(needle) = self.needle {
-                if !self.title_matches(file.id, needle) && !index.matches(file, needle) {
-                    continue;
-                }
+            if let Some(needle) = self.needle
+                && !self.title_matches(file.id, needle) && !index.matches(file, needle) {
+                continue;
             }
             out.push(index.summary_of_transcript(file.id, file.stamp, &file.path, histories[i].get(&file.id)));
             listed.insert(file.id);
@@ -78,7 +77,7 @@ impl Listing<'_> {
                 listed.insert(*id);
             }
         }
-        out.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        out.sort_by_key(|s| std::cmp::Reverse(s.timestamp));
         out.truncate(self.limit);
         out
     }

@@ -102,10 +102,9 @@ impl Projects {
         };
         {
             let state = self.lock();
-            if let Some((scanned, at)) = &state.scanned {
-                if *scanned == stamp && at.elapsed() < RESCAN {
-                    return state.known.clone();
-                }
+            if let Some((scanned, at)) = &state.scanned
+                && *scanned == stamp && at.elapsed() < RESCAN {
+                return state.known.clone();
             }
         }
         let mut state = self.lock();

@@ -37,10 +37,9 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 fn check(decision: &ApprovalDecision) -> Result<(), ApprovalError> {
-    if let Some(message) = &decision.message {
-        if message.chars().count() > MAX_MESSAGE_CHARS || message.contains('\0') {
-            return Err(ApprovalError::Invalid(format!("message must be at most {MAX_MESSAGE_CHARS} characters, without NUL")));
-        }
+    if let Some(message) = &decision.message
+        && (message.chars().count() > MAX_MESSAGE_CHARS || message.contains('\0')) {
+        return Err(ApprovalError::Invalid(format!("message must be at most {MAX_MESSAGE_CHARS} characters, without NUL")));
     }
     match (&decision.updated_input, decision.decision) {
         (Some(input), Decision::Allow) if !input.is_object() => Err(ApprovalError::Invalid("updated_input must be a JSON object".into())),

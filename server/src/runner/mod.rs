@@ -228,13 +228,12 @@ impl Runner {
             };
         }
         let view = Arc::new(self.inner.view(self.owned_task(session, task_id).await?).await);
-        if view.status.is_finished() {
-            if let Ok(mut views) = self.inner.finished_views.lock() {
-                if views.len() >= FINISHED_VIEWS_CACHED {
-                    views.clear();
-                }
-                views.insert(task_id, view.clone());
+        if view.status.is_finished()
+            && let Ok(mut views) = self.inner.finished_views.lock() {
+            if views.len() >= FINISHED_VIEWS_CACHED {
+                views.clear();
             }
+            views.insert(task_id, view.clone());
         }
         Ok(view)
     }
@@ -530,10 +529,9 @@ async fn session_worker(inner: Arc<Inner>, session_id: Uuid) {
         execute::run(&inner, next).await;
         inner.controls.forget(next);
         // Out of the line before anyone hears it ended: a submit right after sees its place free.
-        if let Ok(mut queues) = inner.queues.lock() {
-            if let Some(queue) = queues.get_mut(&session_id) {
-                queue.retain(|id| *id != next);
-            }
+        if let Ok(mut queues) = inner.queues.lock()
+            && let Some(queue) = queues.get_mut(&session_id) {
+            queue.retain(|id| *id != next);
         }
         let _ = inner.finished.send(next);
     }

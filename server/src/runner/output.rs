@@ -114,11 +114,10 @@ impl Output {
             let parsed = line.text.as_deref().map(parse_line);
             // Words as the API streams them: for the live view only. Not stored, not counted,
             // not numbered (stored lines stay numbered 1, 2, 3... without gaps).
-            if let Some(StreamLine::Event(event)) = &parsed {
-                if let Some(partial) = partial::classify(event) {
-                    draft.extend(DraftChange::of(partial));
-                    continue;
-                }
+            if let Some(StreamLine::Event(event)) = &parsed
+                && let Some(partial) = partial::classify(event) {
+                draft.extend(DraftChange::of(partial));
+                continue;
             }
             let seq = self.state.next_seq;
             self.state.next_seq += 1;

@@ -145,13 +145,12 @@ impl Runner {
         }
         let forgotten = self.inner.store.run(move |store| store.delete_session(session_id, now_ms())).await?;
         self.forget_view(None);
-        if transcript {
-            if let Some(project) = self.session_project(session_id).await? {
-                let path = project.index.transcript_path(session_id);
-                tokio::task::spawn_blocking(move || remove_transcript(&path))
-                    .await
-                    .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
-            }
+        if transcript
+            && let Some(project) = self.session_project(session_id).await? {
+            let path = project.index.transcript_path(session_id);
+            tokio::task::spawn_blocking(move || remove_transcript(&path))
+                .await
+                .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
         }
         let kept = if transcript { "deleted" } else { "kept" };
         let entry = AuditEntry::now("session_deleted", caller)

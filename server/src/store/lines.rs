@@ -58,12 +58,10 @@ pub fn encode(line: &str) -> Value {
     if line.len() >= COMPRESS_FROM {
         let mut encoder = DeflateEncoder::new(Vec::with_capacity(line.len() / 3), Compression::default());
         // Writing to a Vec cannot fail.
-        if encoder.write_all(line.as_bytes()).is_ok() {
-            if let Ok(packed) = encoder.finish() {
-                if packed.len() < line.len() - line.len() / 10 {
-                    return Value::Blob(packed);
-                }
-            }
+        if encoder.write_all(line.as_bytes()).is_ok()
+            && let Ok(packed) = encoder.finish()
+            && packed.len() < line.len() - line.len() / 10 {
+            return Value::Blob(packed);
         }
     }
     Value::Text(line.to_owned())

@@ -67,7 +67,7 @@ async fn messages(State(requests): State<Arc<Mutex<Vec<Value>>>>, Json(body): Js
     }
     let steps = tool_steps(&prompt);
     let reply = match (steps.get(tools_called_since_prompt(&body)), last_tool_result(&body)) {
-        (Some((name, input)), _) => Reply::Tool { name: *name, input: input.clone() },
+        (Some((name, input)), _) => Reply::Tool { name, input: input.clone() },
         (None, Some((text, is_error))) => {
             let quoted: String = text.chars().take(TOOL_SAID_LIMIT).collect();
             Reply::Text(format!("Tool said: [is_error={is_error}] {quoted}"))
@@ -174,8 +174,7 @@ fn user_text(message: &Value) -> Option<String> {
             .iter()
             .filter(|b| b["type"] == "text")
             .filter_map(|b| b["text"].as_str())
-            .filter(|t| !t.starts_with("<system-reminder>"))
-            .last()
+            .rfind(|t| !t.starts_with("<system-reminder>"))
             .map(str::to_owned),
         _ => None,
     }

@@ -19,10 +19,9 @@ pub async fn start(upstream: String) -> String {
                 let Some(path) = lines.next().and_then(|l| l.split_whitespace().nth(1)).map(str::to_owned) else { return };
                 let mut request = client.get(format!("{upstream}{path}")).timeout(Duration::from_secs(120));
                 for line in lines {
-                    if let Some((name, value)) = line.split_once(':') {
-                        if ["authorization", "accept", "last-event-id", "cookie"].contains(&name.trim().to_ascii_lowercase().as_str()) {
-                            request = request.header(name.trim(), value.trim());
-                        }
+                    if let Some((name, value)) = line.split_once(':')
+                        && ["authorization", "accept", "last-event-id", "cookie"].contains(&name.trim().to_ascii_lowercase().as_str()) {
+                        request = request.header(name.trim(), value.trim());
                     }
                 }
                 let Ok(response) = request.send().await else { return };

@@ -133,10 +133,9 @@ pub fn self_signed_certificate(dirs: &Dirs) -> (PathBuf, PathBuf) {
 impl Drop for Dirs {
     fn drop(&mut self) {
         for invocation in self.invocations() {
-            if let Some(pid) = invocation["pid"].as_i64().map(|p| p as i32).filter(|p| *p > 1) {
-                if !processes_in_group(pid).is_empty() {
-                    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-                }
+            if let Some(pid) = invocation["pid"].as_i64().map(|p| p as i32).filter(|p| *p > 1)
+                && !processes_in_group(pid).is_empty() {
+                let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
             }
         }
     }
@@ -329,7 +328,7 @@ impl Drop for Server {
 pub async fn read(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text));
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
 }
 
@@ -385,10 +384,9 @@ pub async fn wait_for_pid(dirs: &Dirs) -> i32 {
 /// The latest CLI's group once its tool child (`sleep`) runs in it too.
 pub async fn wait_for_group_of_two(dirs: &Dirs) -> i32 {
     for _ in 0..400 {
-        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64()) {
-            if processes_in_group(pid as i32).len() >= 2 {
-                return pid as i32;
-            }
+        if let Some(pid) = dirs.invocations().last().and_then(|i| i["pid"].as_i64())
+            && processes_in_group(pid as i32).len() >= 2 {
+            return pid as i32;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

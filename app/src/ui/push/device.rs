@@ -154,12 +154,10 @@ pub async fn unsubscribe_here() {
         let Some(registration) = registration().await else { return };
         let Ok(manager) = registration.push_manager() else { return };
         let Ok(promise) = manager.get_subscription() else { return };
-        if let Ok(subscription) = wasm_bindgen_futures::JsFuture::from(promise).await {
-            if let Some(subscription) = subscription.dyn_ref::<web_sys::PushSubscription>() {
-                if let Ok(done) = subscription.unsubscribe() {
-                    let _ = wasm_bindgen_futures::JsFuture::from(done).await;
-                }
-            }
+        if let Ok(subscription) = wasm_bindgen_futures::JsFuture::from(promise).await
+            && let Some(subscription) = subscription.dyn_ref::<web_sys::PushSubscription>()
+            && let Ok(done) = subscription.unsubscribe() {
+            let _ = wasm_bindgen_futures::JsFuture::from(done).await;
         }
     }
 }
@@ -194,7 +192,7 @@ async fn registration() -> Option<web_sys::ServiceWorkerRegistration> {
 #[cfg(feature = "csr")]
 fn key_bytes(key: &str) -> Result<js_sys::Uint8Array, String> {
     let mut standard: String = key.chars().map(|c| match c { '-' => '+', '_' => '/', c => c }).collect();
-    while standard.len() % 4 != 0 {
+    while !standard.len().is_multiple_of(4) {
         standard.push('=');
     }
     let binary = web_sys::window().and_then(|w| w.atob(&standard).ok()).ok_or("the server's key is not base64url")?;

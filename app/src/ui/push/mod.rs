@@ -30,11 +30,10 @@ pub fn Notifications(now: RwSignal<i64>) -> impl IntoView {
             match device::devices().await {
                 Ok(list) => {
                     // Removed from another device, or by the push service: no longer subscribed here.
-                    if let Some(mine) = here.get_untracked() {
-                        if !list.iter().any(|d| d.endpoint == mine) {
-                            device::unsubscribe_here().await;
-                            here.set(None);
-                        }
+                    if let Some(mine) = here.get_untracked()
+                        && !list.iter().any(|d| d.endpoint == mine) {
+                        device::unsubscribe_here().await;
+                        here.set(None);
                     }
                     devices.set(Some(list));
                 }
