@@ -4,7 +4,7 @@
 mod auth;
 mod console;
 mod backend;
-mod changes;
+pub mod changes;
 pub mod claude;
 pub mod config;
 mod http;
