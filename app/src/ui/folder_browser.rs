@@ -33,6 +33,7 @@ pub fn FolderBrowser(path: RwSignal<String>, refusal: RwSignal<Option<String>>) 
                 None => view! { <button type="button" class="browse" on:click=move |_| browse(None)>"Browse folders"</button> }.into_any(),
                 Some(here) => {
                     let empty = here.folders.is_empty().then(|| view! { <li class="empty">"No folders here"</li> });
+                    let more = here.truncated.then(|| view! { <li class="empty">"More folders than shown: type the path"</li> });
                     let folders = here.folders.into_iter().map(|folder| {
                         let target = folder.path;
                         let git = folder.git.then(|| view! { <span class="git-mark">"git"</span> });
@@ -46,7 +47,7 @@ pub fn FolderBrowser(path: RwSignal<String>, refusal: RwSignal<Option<String>>) 
                             <span class="folder-here">{here.path.unwrap_or_else(|| "Project roots".into())}</span>
                             <button type="button" aria-label="Close the folders" on:click=move |_| listing.set(None)>"×"</button>
                         </div>
-                        <ul class="folders" aria-label="Folders">{folders}{empty}</ul>
+                        <ul class="folders" aria-label="Folders">{folders}{empty}{more}</ul>
                     }.into_any()
                 }
             }}

@@ -1,6 +1,7 @@
 //! Projects in the app: the picker a new session starts with (recent first, each with its branch
-//! and last activity, and a folder added by its path, typed or browsed to), and the session list's project filter and
-//! search. The server refuses a folder outside its roots; its reason is shown as it is.
+//! and last activity, and a folder added by its path, typed or browsed to), and the session
+//! list's project filter and search. The server refuses a folder outside its roots; its reason is
+//! shown as it is.
 
 use super::browser;
 use super::folder_browser::FolderBrowser;

@@ -6,8 +6,11 @@ use super::{Allowed, ProjectError};
 use app::api::{Folder, FolderListing};
 use std::path::Path;
 
-/// The most folders one listing holds: enough for any real parent folder, bounded for a huge one.
+/// The most folders one listing holds (the first by name): enough for any real parent folder.
 pub const MAX_FOLDERS: usize = 500;
+
+/// The most entries of one folder looked at: a folder of a million files answers quickly too.
+const MAX_SCANNED: usize = 10_000;
 
 /// The roots (`raw` absent or empty), or the folders in `raw`, which must be under a root
 /// (blocking: reads the disk).
@@ -29,7 +32,11 @@ pub fn list(allowed: &Allowed, raw: Option<&str>) -> Result<FolderListing, Proje
     let entries = std::fs::read_dir(&real).map_err(|_| ProjectError::Missing(raw.to_owned()))?;
     let mut folders = Vec::new();
     let mut truncated = false;
-    for entry in entries.flatten() {
+    for (seen, entry) in entries.flatten().enumerate() {
+        if seen == MAX_SCANNED {
+            truncated = true;
+            break;
+        }
         let name = entry.file_name();
         let Some(name) = name.to_str().filter(|n| !n.starts_with('.')) else { continue };
         // Where it really is: a symlink out of the roots, or to no folder, is not offered.
@@ -37,13 +44,11 @@ pub fn list(allowed: &Allowed, raw: Option<&str>) -> Result<FolderListing, Proje
         if !target.is_dir() || !allowed.contains(&target) || target.to_str().is_none() {
             continue;
         }
-        if folders.len() == MAX_FOLDERS {
-            truncated = true;
-            break;
-        }
         folders.push(folder(&target, name.to_owned()));
     }
     folders.sort_by_cached_key(|f: &Folder| f.name.to_lowercase());
+    truncated |= folders.len() > MAX_FOLDERS;
+    folders.truncate(MAX_FOLDERS);
     Ok(FolderListing { path: Some(real.display().to_string()), parent, folders, truncated })
 }
 
@@ -85,5 +90,19 @@ mod tests {
         assert!(matches!(list(&allowed, Some("relative")), Err(ProjectError::NotAbsolute(_))));
         let none = Allowed::new(&[], base.join("default")).expect("no roots");
         assert!(matches!(list(&none, None), Err(ProjectError::NoRoots)));
+    }
+
+    #[test]
+    fn a_huge_folder_lists_its_first_folders_by_name_and_says_there_are_more() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        for i in 0..=MAX_FOLDERS {
+            std::fs::create_dir(root.join(format!("d{i:04}"))).expect("mkdir");
+        }
+        let allowed = Allowed::new(std::slice::from_ref(&root), root.join("d0000")).expect("roots");
+        let listing = list(&allowed, root.to_str()).expect("listed");
+        assert!(listing.truncated);
+        assert_eq!(listing.folders.len(), MAX_FOLDERS);
+        assert_eq!((listing.folders[0].name.as_str(), listing.folders[MAX_FOLDERS - 1].name.as_str()), ("d0000", "d0499"));
     }
 }
