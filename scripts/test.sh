@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# A whole run writes about 5 GB (debug and release builds, the WASM, browser profiles): say so
+# up front when the disk has less, rather than failing later with "No space left on device".
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt $((6 * 1024 * 1024)) ]; then
+  echo "warning: $((free_kb / 1024)) MB free on this disk; the tests need about 5 GB (target/ and temporary files)" >&2
+fi
 # A clean clone gains nothing from incremental caches, which would add gigabytes to its target.
 if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 # The real-CLI tier (server/tests/real_cli.rs) runs the pinned claude against a stand-in API.

@@ -18,7 +18,7 @@ use super::payload::{Kind, Payload};
 use super::presence::Presence;
 use super::subscription::{audience, decode_key};
 use crate::runner::now_ms;
-use crate::store::{Store, SubscriptionRecord};
+use crate::store::{Store, StoreError, SubscriptionRecord};
 use axum::http::{header, HeaderValue, StatusCode};
 use reqwest::Url;
 use std::collections::HashMap;
@@ -217,23 +217,30 @@ fn send(shared: &Arc<Shared>, payload: Payload) {
 /// no retry: the caller waits for the answer. A gone subscription is deleted.
 pub async fn deliver_once(shared: &Shared, subscription: &SubscriptionRecord, payload: &Payload) -> Result<(), super::PushError> {
     let body = serde_json::to_vec(payload).map_err(|e| super::PushError::Undelivered(e.to_string()))?;
+    match post_and_note(shared, subscription, &body, payload.kind, None).await? {
+        Delivery::Taken => Ok(()),
+        Delivery::Gone => Err(super::PushError::Gone),
+        Delivery::Failed(reason) | Delivery::Unusable(reason) => Err(super::PushError::Undelivered(reason)),
+    }
+}
+
+/// One post in the subscription's lane, and what its answer means for the subscription kept:
+/// taken, it was reached now; gone, it is deleted. An error: the store could not note that.
+async fn post_and_note(shared: &Shared, subscription: &SubscriptionRecord, body: &[u8], kind: Kind, topic: Option<&str>) -> Result<Delivery, StoreError> {
     let id = subscription.id;
     let delivery = {
         let lane = shared.lane(id);
         let _turn = lane.lock().await;
-        post(shared, subscription, &body, payload.kind, None).await
+        post(shared, subscription, body, kind, topic).await
     };
     match delivery {
-        Delivery::Taken => {
-            shared.store.run(move |store| store.push_delivered(id, now_ms())).await?;
-            Ok(())
-        }
+        Delivery::Taken => shared.store.run(move |store| store.push_delivered(id, now_ms())).await?,
         Delivery::Gone => {
             shared.store.run(move |store| store.delete_push_subscription(id)).await?;
-            Err(super::PushError::Gone)
         }
-        Delivery::Failed(reason) | Delivery::Unusable(reason) => Err(super::PushError::Undelivered(reason)),
+        Delivery::Failed(_) | Delivery::Unusable(_) => {}
     }
+    Ok(delivery)
 }
 
 enum Delivery {
@@ -249,24 +256,18 @@ enum Delivery {
 async fn deliver(shared: &Shared, subscription: &SubscriptionRecord, body: &[u8], kind: Kind, topic: Option<&str>) {
     let id = subscription.id;
     let mut pause = FIRST_RETRY;
-    let lane = shared.lane(id);
     for attempt in 1..=ATTEMPTS {
-        let delivery = {
-            let _turn = lane.lock().await;
-            post(shared, subscription, body, kind, topic).await
-        };
-        match delivery {
-            Delivery::Taken => {
-                if let Err(error) = shared.store.run(move |store| store.push_delivered(id, now_ms())).await {
-                    tracing::debug!(%error, "cannot note a delivered push");
-                }
+        let delivery = match post_and_note(shared, subscription, body, kind, topic).await {
+            Ok(delivery) => delivery,
+            Err(error) => {
+                tracing::warn!(subscription = %id, %error, "cannot note what the push service answered");
                 return;
             }
+        };
+        match delivery {
+            Delivery::Taken => return,
             Delivery::Gone => {
                 tracing::info!(subscription = %id, "the push service says the browser unsubscribed; subscription deleted");
-                if let Err(error) = shared.store.run(move |store| store.delete_push_subscription(id)).await {
-                    tracing::warn!(%error, "cannot delete a gone subscription");
-                }
                 return;
             }
             Delivery::Unusable(reason) => {
