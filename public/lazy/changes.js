@@ -181,13 +181,19 @@
     return list;
   }
 
-  async function showChanges(host, url) {
+  // Fetches `url` and gives the answer to `show`; on failure `box` says why.
+  async function fill(box, url, show) {
     try {
-      const changes = await getJson(url);
-      host.replaceChildren(changes.files.length ? diffList(changes.files) : el("p", "diff-note", "No files changed."));
+      show(await getJson(url));
     } catch (error) {
-      failure(host, error);
+      failure(box, error);
     }
+  }
+
+  function showChanges(host, url) {
+    return fill(host, url, (changes) =>
+      host.replaceChildren(changes.files.length ? diffList(changes.files) : el("p", "diff-note", "No files changed.")),
+    );
   }
 
   // ---- files
@@ -240,74 +246,64 @@
     };
     const parentOf = (p) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
 
-    async function openDir(dir) {
-      setCrumbs(dir);
+    // A step in the browser: the crumbs say where, the view waits, then shows the answer. A
+    // slower answer to an earlier tap never replaces the latest one's.
+    let latest = 0;
+    function open(dir, file, url, show) {
+      const step = ++latest;
+      setCrumbs(dir, file);
       view.replaceChildren(el("p", "loading", "Loading\u2026"));
-      try {
-        const listing = await getJson(`${base}/files${path(dir)}`);
+      fill(view, url, (body) => step === latest && show(body));
+    }
+
+    function openDir(dir) {
+      open(dir, null, `${base}/files${path(dir)}`, (listing) => {
         const list = el("ul", "entries");
         for (const entry of listing.entries) {
           const item = el("li", entry.kind);
-          const open = entry.kind === "dir" ? () => openDir(entry.path) : () => openFile(entry.path);
-          item.append(link(entry.kind === "dir" ? `${entry.name}/` : entry.name, open));
+          const go = entry.kind === "dir" ? () => openDir(entry.path) : () => openFile(entry.path);
+          item.append(link(entry.kind === "dir" ? `${entry.name}/` : entry.name, go));
           list.append(item);
         }
         if (!listing.entries.length) list.append(el("li", "empty", "Empty folder"));
         view.replaceChildren(list);
         if (listing.truncated) view.append(el("p", "diff-note", "More entries than one listing shows."));
-      } catch (error) {
-        failure(view, error);
-      }
+      });
     }
 
-    async function openFile(file) {
-      setCrumbs(parentOf(file), file.split("/").pop());
-      view.replaceChildren(el("p", "loading", "Loading\u2026"));
-      try {
-        const text = await getJson(`${base}/file${path(file)}`);
+    function openFile(file) {
+      open(parentOf(file), file.split("/").pop(), `${base}/file${path(file)}`, (text) => {
         const pre = el("pre", "file-text");
         const code = el("code", text.language ? `language-${text.language}` : null, text.content);
         pre.append(code);
         view.replaceChildren(pre);
         if (text.language) highlight(code);
-      } catch (error) {
-        failure(view, error);
-      }
+      });
     }
 
-    async function openDiff(file) {
-      setCrumbs(parentOf(file), file.split("/").pop());
-      view.replaceChildren(el("p", "loading", "Loading\u2026"));
-      try {
-        const change = await getJson(`${base}/git/diff${path(file)}`);
-        view.replaceChildren(change ? diffList([change]) : el("p", "diff-note", "No difference from the last commit."));
-      } catch (error) {
-        failure(view, error);
-      }
+    function openDiff(file) {
+      open(parentOf(file), file.split("/").pop(), `${base}/git/diff${path(file)}`, (change) =>
+        view.replaceChildren(change ? diffList([change]) : el("p", "diff-note", "No difference from the last commit.")),
+      );
     }
 
-    (async () => {
-      try {
-        const git = await getJson(`${base}/git`);
-        if (!git.repository) {
-          gitBox.replaceChildren(el("p", "diff-note", "Not a git repository."));
-          return;
-        }
-        const head = el("p", "branch");
-        const where = git.branch ? `On ${git.branch}` : "Detached HEAD";
-        const distance = git.upstream ? ` \u00b7 ${git.ahead} ahead, ${git.behind} behind ${git.upstream}` : "";
-        head.textContent = `${where}${distance} \u00b7 ${git.files.length} changed`;
-        const list = el("ul", "git-files");
-        for (const file of git.files) {
-          const item = el("li");
-          item.append(el("span", `status ${file.status}`, file.status), link(file.path, () => openDiff(file.path)));
-          list.append(item);
-        }
-        gitBox.replaceChildren(head, list);
-      } catch (error) {
-        failure(gitBox, error);
+    fill(gitBox, `${base}/git`, (git) => {
+      if (!git.repository) {
+        gitBox.replaceChildren(el("p", "diff-note", "Not a git repository."));
+        return;
       }
-    })();
+      const head = el("p", "branch");
+      const where = git.branch ? `On ${git.branch}` : "Detached HEAD";
+      const distance = git.upstream ? ` \u00b7 ${git.ahead} ahead, ${git.behind} behind ${git.upstream}` : "";
+      head.textContent = `${where}${distance} \u00b7 ${git.files.length} changed`;
+      const list = el("ul", "git-files");
+      for (const file of git.files) {
+        const item = el("li");
+        item.append(el("span", `status ${file.status}`, file.status), link(file.path, () => openDiff(file.path)));
+        list.append(item);
+      }
+      gitBox.replaceChildren(head, list);
+    });
     openDir("");
   }
 
