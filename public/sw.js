@@ -140,16 +140,18 @@ function showPush(message) {
   return self.registration.showNotification(message.title || "Claude Remote", options);
 }
 
-self.addEventListener("notificationclick", (event) => {
-  const notification = event.notification;
+self.addEventListener("notificationclick", (event) => event.waitUntil(clicked(event.notification, event.action)));
+
+// A tap on a notification: an approval's Allow or Deny decides it here, anything else (the
+// notification itself, or where actions are not shown, as on iOS) opens the app.
+function clicked(notification, action) {
   const data = notification.data || {};
   notification.close();
-  if ((event.action === "allow" || event.action === "deny") && data.approval_id) {
-    event.waitUntil(decide(notification.title, data, event.action));
-  } else {
-    event.waitUntil(openApp(data));
+  if ((action === "allow" || action === "deny") && data.approval_id) {
+    return decide(notification.title, data, action);
   }
-});
+  return openApp(data);
+}
 
 // Decides an approval from the notification, without opening the app: a same-origin fetch with
 // the sign-in cookie, then a notification with the outcome in place of the question.

@@ -122,7 +122,7 @@ test.describe("Web Push", () => {
     }
   });
 
-  test("a pushed approval shows Allow and Deny, and Allow decides it without opening the app", async ({ page, context }) => {
+  test("a pushed approval shows Allow and Deny, Allow decides it without opening the app, and a tap on an ending opens its session", async ({ page, context }) => {
     const service = await standInPushService();
     try {
       await signInWithPush(page, context, service.endpoint);
@@ -160,15 +160,14 @@ test.describe("Web Push", () => {
         actions: ["allow:Allow", "deny:Deny"],
       });
 
-      // The user taps Allow on the notification: the service worker's handler for that action
-      // (Playwright cannot press a system notification's button, so it is called in the worker,
-      // with the notification's own data, and awaited).
+      // The user taps Allow on the notification: what the service worker's notificationclick
+      // does with it (Playwright cannot press a system notification's button, so the handler's
+      // work is called in the worker with the shown notification and the action, and awaited).
       const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
       await worker.evaluate(async (tag) => {
         const [shown] = await (self as any).registration.getNotifications({ tag });
         if (!shown) throw new Error(`no notification tagged ${tag}`);
-        shown.close();
-        await (self as any).decide(shown.title, shown.data, "allow");
+        await (self as any).clicked(shown, "allow");
       }, `approval-${approval}`);
       await expect.poll(() => notifications(page)).toContainEqual({ title: "Deploy", body: "Allowed: Bash", tag: `approval-${approval}`, actions: [] });
       await expect
@@ -180,6 +179,17 @@ test.describe("Web Push", () => {
       // An ending shows its reply and cost, in place of an earlier one of the session.
       await deliver({ kind: "ended", session_id: started.session_id, task_id: started.task_id, title: "Deploy", body: "All done.", status: "completed", cost_usd: 0.25, url: `/s/${started.session_id}`, endings: 1 });
       await expect.poll(() => notifications(page)).toContainEqual({ title: "Deploy", body: "All done. ($0.25)", tag: `task-${started.session_id}`, actions: [] });
+
+      // A tap on it (no action) brings the open app to that session.
+      await newSession(page);
+      await expect(page).not.toHaveURL(new RegExp(started.session_id));
+      await worker.evaluate(async (tag) => {
+        const [shown] = await (self as any).registration.getNotifications({ tag });
+        if (!shown) throw new Error(`no notification tagged ${tag}`);
+        await (self as any).clicked(shown, "");
+      }, `task-${started.session_id}`);
+      await expect(page).toHaveURL(new RegExp(`/s/${started.session_id}$`));
+      await expect.poll(() => notifications(page)).not.toContainEqual(expect.objectContaining({ tag: `task-${started.session_id}` }));
     } finally {
       service.close();
     }

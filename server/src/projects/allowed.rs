@@ -12,6 +12,8 @@ pub enum ProjectError {
     UnknownId(String),
     #[error("{0} is not a folder on this machine")]
     Missing(String),
+    #[error("cannot list the folders in {0}: {1}")]
+    Unreadable(String, std::io::Error),
     #[error("{0} is outside the allowed project roots ({1}); see --projects-root")]
     OutsideRoots(String, String),
     #[error("no project roots are configured (--projects-root): only the default project can be used")]

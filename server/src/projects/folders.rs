@@ -29,7 +29,7 @@ pub fn list(allowed: &Allowed, raw: Option<&str>) -> Result<FolderListing, Proje
         return Err(if roots.is_empty() { ProjectError::NoRoots } else { ProjectError::OutsideRoots(raw.to_owned(), roots) });
     };
     let parent = if real == *root { None } else { real.parent().map(|p| p.display().to_string()) };
-    let entries = std::fs::read_dir(&real).map_err(|_| ProjectError::Missing(raw.to_owned()))?;
+    let entries = std::fs::read_dir(&real).map_err(|error| ProjectError::Unreadable(raw.to_owned(), error))?;
     let mut folders = Vec::new();
     let mut truncated = false;
     for (seen, entry) in entries.flatten().enumerate() {
