@@ -178,6 +178,29 @@ async fn paths_outside_the_roots_are_refused_and_nothing_runs_there() {
     assert!(!dirs.cli_read("after the swap"));
 }
 
+/// A session waiting for a free CLI in a folder named by its path (no transcript yet, and the
+/// folder not yet a known project) is listed at once, with its project.
+#[tokio::test]
+async fn a_queued_session_in_a_folder_named_by_path_is_listed_before_its_cli_starts() {
+    let dirs = Dirs::new();
+    let repos = dirs.root.path().join("repos");
+    std::fs::create_dir_all(repos.join("gamma")).expect("mkdir");
+    let repos = std::fs::canonicalize(repos).expect("canonical");
+    let server = Server::start_with(&dirs, &["--projects-root", repos.to_str().expect("utf-8"), "--max-concurrent", "1"]);
+    let (code, busy) = submit_in(&server, "new", "keep the only slot #SLOW=20", None).await;
+    assert_eq!(code, 200, "{busy}");
+
+    let gamma = repos.join("gamma");
+    let (code, queued) = submit_in(&server, "new", "first words in gamma", Some(&text(&gamma))).await;
+    assert_eq!((code, queued["status"].as_str()), (200, Some("queued")), "{queued}");
+    let session = queued["session_id"].as_str().expect("session");
+    let everything = listed(&server, "").await;
+    let entry = everything.iter().find(|s| s["session_id"] == session).unwrap_or_else(|| panic!("the queued session is listed: {everything:?}"));
+    assert_eq!((entry["project_name"].as_str(), entry["title"].as_str()), (Some("gamma"), Some("first words in gamma")), "{entry}");
+    assert_eq!(ids(&listed(&server, "?q=first%20words").await), [session]);
+    let _ = server.post_json(&format!("/api/sessions/{}/tasks/{}/cancel", busy["session_id"].as_str().unwrap_or(""), busy["task_id"].as_str().unwrap_or("")), &json!({})).await;
+}
+
 /// From a phone a folder is found by browsing, not by typing its path: the roots, then one level
 /// at a time, git work trees marked.
 #[tokio::test]

@@ -181,6 +181,11 @@ impl Projects {
         self.known().iter().find(|p| p.index.transcript_path(session_id).is_file()).cloned()
     }
 
+    /// Whether a canonical folder may be a project (no disk access).
+    pub fn allows(&self, path: &Path) -> bool {
+        self.allowed.contains(path)
+    }
+
     /// The project of a canonical, allowed folder, made on first use.
     pub fn project_at(&self, path: &Path) -> Project {
         let mut state = self.lock();

@@ -67,7 +67,17 @@ impl Runner {
             let custom_title = |id: Uuid| marks.get(&id).and_then(|mark| mark.title.as_deref());
             let projects = match scope {
                 Some(project) => vec![project],
-                None => inner.projects.known().as_ref().clone(),
+                None => {
+                    let mut all = inner.projects.known().as_ref().clone();
+                    // A session started in a folder named by its path, still waiting for its CLI:
+                    // its folder is known once the CLI writes the transcript, it is listed now.
+                    for folder in pending.iter().filter_map(|session| session.project.as_deref()) {
+                        if !all.iter().any(|p| p.path == folder) && inner.projects.allows(folder) {
+                            all.push(inner.projects.project_at(folder));
+                        }
+                    }
+                    all
+                }
             };
             let default = inner.settings.cli.project.clone();
             let listing = Listing {
