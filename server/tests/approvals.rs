@@ -60,6 +60,8 @@ async fn an_allowed_write_runs_and_the_event_stream_carries_request_and_decision
     let entry = audit["entries"].as_array().expect("entries").iter().find(|e| e["event"] == "approval_allowed").cloned().expect("audited");
     assert_eq!(entry["task_id"], task.as_str());
     assert!(entry["detail"].as_str().is_some_and(|d| d.contains("hello.txt")), "{entry}");
+    let submitted = audit["entries"].as_array().expect("entries").iter().filter(|e| e["event"] == "task_submitted" && e["task_id"] == task.as_str()).count();
+    assert_eq!(submitted, 1, "the submit is audited, once: {audit}");
 }
 
 #[tokio::test]

@@ -198,17 +198,25 @@ impl Runner {
         let id = Uuid::new_v4();
         let place = self.inner.hold_place(session_id)?;
         let created_at = now_ms();
+        let entry = AuditEntry::now("task_submitted", caller).session(session_id).task(id);
         let earlier = self
             .inner
             .store
-            .run(move |store| store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at, project: &project }))
+            .run(move |store| {
+                let earlier = store.insert_task(&NewTask { id, session_id, creates_session, request: &request, created_at, project: &project })?;
+                // In the same trip to the blocking pool as the task: a submit waits for one, not two.
+                if earlier.is_none()
+                    && let Err(error) = store.append_audit(&entry) {
+                    tracing::warn!(%error, "cannot write the audit log");
+                }
+                Ok(earlier)
+            })
             .await?;
         if let Some(earlier) = earlier {
             // The same message sent again: its task, as it stands (the place in line goes back).
             return Ok(Submitted { task_id: earlier.id, status: earlier.status, session_id: earlier.session_id });
         }
         let ahead = place.take(|| self.enqueue(session_id, id));
-        self.audit(caller, "task_submitted", session_id, id).await;
         let first_in_line = ahead == 0;
         let status = if first_in_line && self.inner.slots.available_permits() > 0 {
             TaskStatus::Processing
