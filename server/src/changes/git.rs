@@ -14,7 +14,7 @@ use app::api::{GitFile, GitState};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 /// One git command may take this long; then it is killed.
@@ -25,6 +25,12 @@ pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
 /// Runs `git args…` in `dir`; its stdout, or why it failed.
 async fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> Result<Vec<u8>, ChangesError> {
+    run_git(dir, args, index, None, MAX_OUTPUT).await
+}
+
+/// Runs `git args…` in `dir` with `input` on its stdin (none: empty); its stdout up to `limit`
+/// bytes, or why it failed.
+async fn run_git(dir: &Path, args: &[&str], index: Option<&Path>, input: Option<Vec<u8>>, limit: usize) -> Result<Vec<u8>, ChangesError> {
     let mut command = Command::new("git");
     command
         .current_dir(dir)
@@ -33,7 +39,7 @@ async fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> Result<Vec<u8>,
         .env("GIT_OPTIONAL_LOCKS", "0")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -44,14 +50,23 @@ async fn git(dir: &Path, args: &[&str], index: Option<&Path>) -> Result<Vec<u8>,
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(ChangesError::Git("git's output could not be read".into()));
     };
+    let stdin = child.stdin.take();
     let run = async {
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let (mut stdout, mut stderr) = (stdout.take(MAX_OUTPUT as u64 + 1), stderr.take(64 * 1024));
-        let (read_out, _) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+        let (mut stdout, mut stderr) = (stdout.take(limit as u64 + 1), stderr.take(64 * 1024));
+        // Written while the output is read: git answers as it reads, and a full pipe either way
+        // would stop both.
+        let write = async move {
+            if let (Some(mut stdin), Some(input)) = (stdin, input) {
+                // A git that stopped early says why on stderr; the write's own error adds nothing.
+                let _ = stdin.write_all(&input).await;
+            }
+        };
+        let (read_out, _, ()) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), write);
         read_out.map_err(|e| ChangesError::Git(format!("reading git's output: {e}")))?;
-        if out.len() > MAX_OUTPUT {
-            return Err(ChangesError::Git(format!("git's output is larger than {MAX_OUTPUT} bytes")));
+        if out.len() > limit {
+            return Err(ChangesError::Git(format!("git's output is larger than {limit} bytes")));
         }
         let status = child.wait().await.map_err(|e| ChangesError::Git(e.to_string()))?;
         if status.success() {
@@ -177,11 +192,55 @@ pub async fn tree_diff(dir: &Path, before: &str, after: &str) -> Result<Vec<(cha
 /// The content of `path` (relative to `dir`) in `tree` (a tree id or `HEAD`); `None` when it is
 /// not there.
 pub async fn blob(dir: &Path, tree: &str, path: &str) -> Result<Option<Vec<u8>>, ChangesError> {
-    let spec = format!("{tree}:./{path}");
-    if git(dir, &["cat-file", "-e", &spec], None).await.is_err() {
-        return Ok(None);
+    Ok(blobs(dir, &[(tree, path)]).await?.pop().flatten())
+}
+
+/// The most bytes one [`blobs`] call reads, all its files together.
+pub const MAX_BLOBS_OUTPUT: usize = 4 * MAX_OUTPUT;
+
+/// The content of each `(tree, path)` (paths relative to `dir`), in order; `None` where it is not
+/// there. One `git cat-file --batch` for them all: a git process per file made a task that changed
+/// many files slow to show.
+pub async fn blobs(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
+    let mut input = Vec::new();
+    for (tree, path) in wanted {
+        // The batch reads a line per object: a name with a line break cannot be asked for.
+        if path.contains(['\n', '\r']) {
+            return Err(ChangesError::BadPath(format!("{path:?} has a line break in its name")));
+        }
+        input.extend_from_slice(format!("{tree}:./{path}\n").as_bytes());
     }
-    git(dir, &["cat-file", "blob", &spec], None).await.map(Some)
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = run_git(dir, &["cat-file", "--batch"], None, Some(input), MAX_BLOBS_OUTPUT).await?;
+    parse_batch(&out, wanted.len())
+}
+
+/// Reads `git cat-file --batch`'s answers: `<oid> <type> <size>\n<content>\n` for an object,
+/// `<name> missing\n` (or `ambiguous`) for none. A tree or anything else but a blob is no file.
+fn parse_batch(mut out: &[u8], count: usize) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
+    let broken = || ChangesError::Git("git cat-file answered in a form not understood".into());
+    let mut found = Vec::with_capacity(count);
+    for _ in 0..count {
+        let end = out.iter().position(|b| *b == b'\n').ok_or_else(broken)?;
+        let header = String::from_utf8_lossy(&out[..end]).into_owned();
+        out = &out[end + 1..];
+        // The name asked for is repeated (and may hold spaces) only in these.
+        if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+            found.push(None);
+            continue;
+        }
+        let mut fields = header.split(' ');
+        let (Some(_oid), Some(kind), Some(size), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
+            return Err(broken());
+        };
+        let size: usize = size.parse().map_err(|_| broken())?;
+        let content = out.get(..size).ok_or_else(broken)?;
+        found.push((kind == "blob").then(|| content.to_vec()));
+        out = out.get(size + 1..).ok_or_else(broken)?;
+    }
+    Ok(found)
 }
 
 /// Branch, upstream, ahead/behind, and the files under `dir` that differ from `HEAD`.
@@ -247,6 +306,37 @@ fn xy_status(xy: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_answer_is_each_blob_or_none_in_order() {
+        let out = b"1111 blob 5\nhello\nHEAD:./gone file missing\n2222 tree 10\n0123456789\n3333 blob 0\n\n";
+        let found = parse_batch(out, 4).expect("parsed");
+        assert_eq!(found, [Some(b"hello".to_vec()), None, None, Some(Vec::new())]);
+        assert!(parse_batch(b"1111 blob 50\nshort\n", 1).is_err(), "a cut answer is an error, not a short file");
+        assert!(parse_batch(b"", 1).is_err());
+    }
+
+    #[tokio::test]
+    async fn blobs_are_read_from_a_tree_in_one_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let run = |args: &[&str]| {
+            let status = std::process::Command::new("git").current_dir(root).args(args).status().expect("git");
+            assert!(status.success(), "git {args:?}");
+        };
+        run(&["init", "-q"]);
+        std::fs::write(root.join("a.txt"), "first\n").expect("write");
+        std::fs::create_dir(root.join("sub dir")).expect("mkdir");
+        std::fs::write(root.join("sub dir/b c.txt"), "second\n").expect("write");
+        run(&["add", "-A"]);
+        run(&["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "one"]);
+
+        let wanted = [("HEAD", "a.txt"), ("HEAD", "missing.txt"), ("HEAD", "sub dir/b c.txt"), ("HEAD", "sub dir")];
+        let found = blobs(root, &wanted).await.expect("read");
+        assert_eq!(found, [Some(b"first\n".to_vec()), None, Some(b"second\n".to_vec()), None]);
+        assert_eq!(blob(root, "HEAD", "a.txt").await.expect("read"), Some(b"first\n".to_vec()));
+        assert!(blobs(root, &[("HEAD", "line\nbreak")]).await.is_err());
+    }
 
     #[test]
     fn status_says_branch_distance_and_each_file() {

@@ -35,9 +35,15 @@ pub async fn changes(project: &Path, edits: ToolEdits, snapshots: Snapshots) -> 
         .map(|(path, edit)| (shown(project, &path), edit.before.map(String::into_bytes), Some(edit.after.into_bytes())))
         .collect();
     if let (true, Some(before), Some(after)) = (edits.ran_commands, &snapshots.before, &snapshots.after) {
-        for (status, path) in git::tree_diff(project, before, after).await?.into_iter().take(MAX_FILES) {
-            let old = if status == 'A' { None } else { git::blob(project, before, &path).await? };
-            let new = if status == 'D' { None } else { git::blob(project, after, &path).await? };
+        let changed: Vec<(char, String)> = git::tree_diff(project, before, after).await?.into_iter().take(MAX_FILES).collect();
+        // Both sides of every file in one read: an added file has no "before", a deleted one no
+        // "after" (asked for anyway, they answer as missing).
+        let wanted: Vec<(&str, &str)> =
+            changed.iter().flat_map(|(_, path)| [(before.as_str(), path.as_str()), (after.as_str(), path.as_str())]).collect();
+        let mut contents = git::blobs(project, &wanted).await?.into_iter();
+        for (status, path) in changed {
+            let (old, new) = (contents.next().flatten(), contents.next().flatten());
+            let (old, new) = (if status == 'A' { None } else { old }, if status == 'D' { None } else { new });
             match sides.iter_mut().find(|(p, _, _)| *p == path) {
                 Some(side) => (side.1, side.2) = (old, new),
                 None => sides.push((path, old, new)),
