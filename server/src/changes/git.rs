@@ -66,7 +66,7 @@ async fn run_git(dir: &Path, args: &[&str], index: Option<&Path>, input: Option<
         let (read_out, _, ()) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), write);
         read_out.map_err(|e| ChangesError::Git(format!("reading git's output: {e}")))?;
         if out.len() > limit {
-            return Err(ChangesError::Git(format!("git's output is larger than {limit} bytes")));
+            return Err(ChangesError::OutputTooLarge(limit));
         }
         let status = child.wait().await.map_err(|e| ChangesError::Git(e.to_string()))?;
         if status.success() {
@@ -202,6 +202,11 @@ pub const MAX_BLOBS_OUTPUT: usize = 4 * MAX_OUTPUT;
 /// there. One `git cat-file --batch` for them all: a git process per file made a task that changed
 /// many files slow to show.
 pub async fn blobs(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
+    blobs_within(dir, wanted, MAX_BLOBS_OUTPUT).await
+}
+
+/// [`blobs`], reading at most `limit` bytes in one go; past it, each file on its own.
+async fn blobs_within(dir: &Path, wanted: &[(&str, &str)], limit: usize) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
     let mut input = Vec::new();
     for (tree, path) in wanted {
         // The batch reads a line per object: a name with a line break cannot be asked for.
@@ -213,8 +218,28 @@ pub async fn blobs(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<Option<Vec
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let out = run_git(dir, &["cat-file", "--batch"], None, Some(input), MAX_BLOBS_OUTPUT).await?;
-    parse_batch(&out, wanted.len())
+    match run_git(dir, &["cat-file", "--batch"], None, Some(input), limit).await {
+        Ok(out) => parse_batch(&out, wanted.len()),
+        // Very large files: each read on its own, each bounded by MAX_OUTPUT.
+        Err(ChangesError::OutputTooLarge(_)) if wanted.len() > 1 => {
+            let mut found = Vec::with_capacity(wanted.len());
+            for (tree, path) in wanted {
+                found.push(blob_alone(dir, tree, path).await?);
+            }
+            Ok(found)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// One file's content in a tree, read by two git processes of its own; `None` for what is not
+/// there or is no file (a folder), as in a batch.
+async fn blob_alone(dir: &Path, tree: &str, path: &str) -> Result<Option<Vec<u8>>, ChangesError> {
+    let spec = format!("{tree}:./{path}");
+    match git(dir, &["cat-file", "-t", &spec], None).await {
+        Ok(kind) if kind.trim_ascii() == b"blob" => git(dir, &["cat-file", "blob", &spec], None).await.map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// Reads `git cat-file --batch`'s answers: `<oid> <type> <size>\n<content>\n` for an object,
@@ -335,6 +360,8 @@ mod tests {
         let found = blobs(root, &wanted).await.expect("read");
         assert_eq!(found, [Some(b"first\n".to_vec()), None, Some(b"second\n".to_vec()), None]);
         assert_eq!(blob(root, "HEAD", "a.txt").await.expect("read"), Some(b"first\n".to_vec()));
+        // More than one read may hold: each file is read on its own, with the same answers.
+        assert_eq!(blobs_within(root, &wanted, 8).await.expect("read one by one"), found);
         assert!(blobs(root, &[("HEAD", "line\nbreak")]).await.is_err());
     }
 

@@ -40,6 +40,8 @@ pub enum ChangesError {
     NotARepository,
     #[error("git failed: {0}")]
     Git(String),
+    #[error("git's output is larger than {0} bytes")]
+    OutputTooLarge(usize),
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },
 }

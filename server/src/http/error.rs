@@ -138,7 +138,7 @@ impl From<ChangesError> for ApiError {
             ChangesError::NotFound(_) | ChangesError::NotARepository => ApiError::NotFound(error.to_string()),
             ChangesError::TooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
             ChangesError::Binary(_) => ApiError::UnsupportedMediaType(error.to_string()),
-            ChangesError::Git(_) | ChangesError::Io { .. } => {
+            ChangesError::Git(_) | ChangesError::OutputTooLarge(_) | ChangesError::Io { .. } => {
                 tracing::error!(%error, "reading the project failed");
                 ApiError::Internal
             }
