@@ -192,7 +192,7 @@ pub async fn tree_diff(dir: &Path, before: &str, after: &str) -> Result<Vec<(cha
 /// The content of `path` (relative to `dir`) in `tree` (a tree id or `HEAD`); `None` when it is
 /// not there.
 pub async fn blob(dir: &Path, tree: &str, path: &str) -> Result<Option<Vec<u8>>, ChangesError> {
-    Ok(blobs(dir, &[(tree, path)]).await?.pop().flatten())
+    Ok(blobs_within(dir, &[(tree, path)], MAX_OUTPUT).await?.pop().flatten())
 }
 
 /// The most bytes one [`blobs`] call reads, all its files together.
@@ -207,29 +207,28 @@ pub async fn blobs(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<Option<Vec
 
 /// [`blobs`], reading at most `limit` bytes in one go; past it, each file on its own.
 async fn blobs_within(dir: &Path, wanted: &[(&str, &str)], limit: usize) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
-    let mut input = Vec::new();
-    for (tree, path) in wanted {
-        // The batch reads a line per object: a name with a line break cannot be asked for.
-        if path.contains(['\n', '\r']) {
-            return Err(ChangesError::BadPath(format!("{path:?} has a line break in its name")));
-        }
-        input.extend_from_slice(format!("{tree}:./{path}\n").as_bytes());
+    // The batch reads a line per name: one with a line break is asked for on its own.
+    if wanted.iter().any(|(_, path)| path.contains(['\n', '\r'])) {
+        return one_by_one(dir, wanted).await;
     }
+    let input: String = wanted.iter().map(|(tree, path)| format!("{tree}:./{path}\n")).collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    match run_git(dir, &["cat-file", "--batch"], None, Some(input), limit).await {
+    match run_git(dir, &["cat-file", "--batch"], None, Some(input.into_bytes()), limit).await {
         Ok(out) => parse_batch(&out, wanted.len()),
         // Very large files: each read on its own, each bounded by MAX_OUTPUT.
-        Err(ChangesError::OutputTooLarge(_)) if wanted.len() > 1 => {
-            let mut found = Vec::with_capacity(wanted.len());
-            for (tree, path) in wanted {
-                found.push(blob_alone(dir, tree, path).await?);
-            }
-            Ok(found)
-        }
+        Err(ChangesError::OutputTooLarge(_)) if wanted.len() > 1 => one_by_one(dir, wanted).await,
         Err(error) => Err(error),
     }
+}
+
+async fn one_by_one(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<Option<Vec<u8>>>, ChangesError> {
+    let mut found = Vec::with_capacity(wanted.len());
+    for (tree, path) in wanted {
+        found.push(blob_alone(dir, tree, path).await?);
+    }
+    Ok(found)
 }
 
 /// One file's content in a tree, read by two git processes of its own; `None` for what is not
@@ -362,7 +361,11 @@ mod tests {
         assert_eq!(blob(root, "HEAD", "a.txt").await.expect("read"), Some(b"first\n".to_vec()));
         // More than one read may hold: each file is read on its own, with the same answers.
         assert_eq!(blobs_within(root, &wanted, 8).await.expect("read one by one"), found);
-        assert!(blobs(root, &[("HEAD", "line\nbreak")]).await.is_err());
+        std::fs::write(root.join("line\nbreak.txt"), "third\n").expect("write");
+        run(&["add", "-A"]);
+        run(&["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "two"]);
+        let odd = blobs(root, &[("HEAD", "a.txt"), ("HEAD", "line\nbreak.txt")]).await.expect("read");
+        assert_eq!(odd, [Some(b"first\n".to_vec()), Some(b"third\n".to_vec())], "a name with a line break is read too");
     }
 
     #[test]
