@@ -67,15 +67,7 @@ pub async fn read(project: PathBuf, raw: String) -> Result<FileText, ChangesErro
 }
 
 fn read_text(file: &Path, shown: &str) -> Result<String, ChangesError> {
-    let io = |source| ChangesError::Io { path: shown.to_owned(), source };
-    let metadata = std::fs::metadata(file).map_err(io)?;
-    if !metadata.is_file() {
-        return Err(ChangesError::NotAFile(shown.to_owned()));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(ChangesError::TooLarge { path: shown.to_owned(), size: metadata.len(), limit: MAX_FILE_BYTES });
-    }
-    let bytes = std::fs::read(file).map_err(io)?;
+    let bytes = read_bytes(file, shown, MAX_FILE_BYTES)?;
     if bytes[..bytes.len().min(8000)].contains(&0) {
         return Err(ChangesError::Binary(shown.to_owned()));
     }
@@ -95,7 +87,7 @@ pub async fn git_diff(project: PathBuf, raw: String) -> Result<Option<FileChange
     let (root, wanted) = (project.clone(), clean.clone());
     // A deleted file is no error: its diff removes every line.
     let after = blocking(move || match resolve(&root, &wanted) {
-        Ok((file, shown)) => read_bytes(&file, &shown).map(Some),
+        Ok((file, shown)) => read_bytes(&file, &shown, git::MAX_OUTPUT as u64).map(Some),
         Err(ChangesError::NotFound(_)) => Ok(None),
         Err(error) => Err(error),
     })
@@ -106,14 +98,15 @@ pub async fn git_diff(project: PathBuf, raw: String) -> Result<Option<FileChange
     Ok(diff::file_change(&clean, before.as_deref(), after.as_deref()))
 }
 
-fn read_bytes(file: &Path, shown: &str) -> Result<Vec<u8>, ChangesError> {
+/// A regular file's bytes, if it has at most `limit` of them.
+fn read_bytes(file: &Path, shown: &str, limit: u64) -> Result<Vec<u8>, ChangesError> {
     let io = |source| ChangesError::Io { path: shown.to_owned(), source };
     let metadata = std::fs::metadata(file).map_err(io)?;
     if !metadata.is_file() {
         return Err(ChangesError::NotAFile(shown.to_owned()));
     }
-    if metadata.len() > git::MAX_OUTPUT as u64 {
-        return Err(ChangesError::TooLarge { path: shown.to_owned(), size: metadata.len(), limit: git::MAX_OUTPUT as u64 });
+    if metadata.len() > limit {
+        return Err(ChangesError::TooLarge { path: shown.to_owned(), size: metadata.len(), limit });
     }
     std::fs::read(file).map_err(io)
 }

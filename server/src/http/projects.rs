@@ -61,6 +61,13 @@ pub struct PathQuery {
     path: Option<String>,
 }
 
+impl PathQuery {
+    /// The file the query names, which a file's routes need; 400 without one.
+    fn file(self) -> Result<String, ApiError> {
+        self.path.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::BadRequest("give the file's path: ?path=".into()))
+    }
+}
+
 /// `GET /api/projects/{id}/git` → branch, upstream, ahead/behind and the changed files.
 #[utoipa::path(get, path = "/api/projects/{id}/git", tag = "projects",
     params(("id" = String, Path, description = "A project's `id`, or `default`: the project `--project` names")),
@@ -83,7 +90,7 @@ pub async fn git_diff(
     ApiQuery(query): ApiQuery<PathQuery>,
 ) -> Result<Json<Option<FileChange>>, ApiError> {
     let dir = project_dir(&state, &id).await?;
-    let path = query.path.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::BadRequest("give the file's path: ?path=".into()))?;
+    let path = query.file()?;
     Ok(Json(files::git_diff(dir, path).await?))
 }
 
@@ -121,6 +128,6 @@ pub async fn read_file(
     ApiQuery(query): ApiQuery<PathQuery>,
 ) -> Result<Json<FileText>, ApiError> {
     let dir = project_dir(&state, &id).await?;
-    let path = query.path.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::BadRequest("give the file's path: ?path=".into()))?;
+    let path = query.file()?;
     Ok(Json(files::read(dir, path).await?))
 }

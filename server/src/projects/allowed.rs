@@ -74,20 +74,33 @@ impl Allowed {
         if self.roots.is_empty() {
             return Err(ProjectError::NoRoots);
         }
-        // Component-wise: /srv/app is not under /srv/ap.
-        if self.roots.iter().any(|root| real.starts_with(root)) {
+        if self.root_of(&real).is_some() {
             // A canonical path is valid UTF-8 when what named it was, bar a symlink to a
             // non-UTF-8 name: refused, as it could not be stored or shown faithfully.
             real.to_str().ok_or(ProjectError::BadPath)?;
             return Ok(real);
         }
-        let roots = self.roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
-        Err(ProjectError::OutsideRoots(shown(), roots))
+        Err(self.outside(shown()))
     }
 
     /// Whether an already canonical path may be a project (no disk access).
     pub fn contains(&self, real: &Path) -> bool {
-        real == self.default || self.roots.iter().any(|root| real.starts_with(root))
+        real == self.default || self.root_of(real).is_some()
+    }
+
+    /// The root an already canonical path lies under (or is).
+    pub fn root_of(&self, real: &Path) -> Option<&Path> {
+        // Component-wise: /srv/app is not under /srv/ap.
+        self.roots.iter().find(|root| real.starts_with(root)).map(PathBuf::as_path)
+    }
+
+    /// Why `shown` may not be a project: it is outside the roots, naming them, or there are none.
+    pub fn outside(&self, shown: String) -> ProjectError {
+        if self.roots.is_empty() {
+            return ProjectError::NoRoots;
+        }
+        let roots = self.roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+        ProjectError::OutsideRoots(shown, roots)
     }
 }
 

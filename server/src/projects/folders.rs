@@ -23,12 +23,9 @@ pub fn list(allowed: &Allowed, raw: Option<&str>) -> Result<FolderListing, Proje
         return Ok(FolderListing { path: None, parent: None, folders, truncated: false });
     };
     let real = allowed.check(Path::new(raw))?;
-    let Some(root) = allowed.roots().iter().find(|root| real.starts_with(root)) else {
-        // The default project outside every root: nothing inside it may be a project.
-        let roots = allowed.roots().iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
-        return Err(if roots.is_empty() { ProjectError::NoRoots } else { ProjectError::OutsideRoots(raw.to_owned(), roots) });
-    };
-    let parent = if real == *root { None } else { real.parent().map(|p| p.display().to_string()) };
+    // The default project outside every root: nothing inside it may be a project.
+    let root = allowed.root_of(&real).ok_or_else(|| allowed.outside(raw.to_owned()))?;
+    let parent = if real == root { None } else { real.parent().map(|p| p.display().to_string()) };
     let entries = std::fs::read_dir(&real).map_err(|error| ProjectError::Unreadable(raw.to_owned(), error))?;
     let mut folders = Vec::new();
     let mut truncated = false;

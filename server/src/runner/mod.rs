@@ -144,6 +144,12 @@ const FINISHED_VIEWS_CACHED: usize = 4096;
 /// How many of a session's latest tasks come with its transcript.
 const SESSION_TASKS_SHOWN: usize = 50;
 
+/// Runs work that blocks (the disk, a long lock) on tokio's blocking pool; a panic there is
+/// `Interrupted`, as for the store's own work.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, RunnerError> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| RunnerError::Store(StoreError::Interrupted))
+}
+
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

@@ -1,9 +1,10 @@
 //! Projects as the runner sees them: where a task runs, which project a session belongs to, and
 //! the list the app picks from.
 
-use super::{now_ms, Runner, RunnerError};
+use super::{now_ms, off_runtime, Runner, RunnerError};
 use crate::projects::{info, Project};
-use crate::store::StoreError;
+use crate::store::SessionMark;
+use std::collections::HashMap;
 use app::api::{FolderListing, ProjectInfo, SessionRef};
 use uuid::Uuid;
 
@@ -16,13 +17,12 @@ impl Runner {
             SessionRef::New => None,
         };
         let projects = self.inner.projects.clone();
-        let path = tokio::task::spawn_blocking(move || match (own, named) {
+        let path = off_runtime(move || match (own, named) {
             (Some(project), _) => Ok(project.path),
             (None, Some(raw)) => projects.resolve(&raw).map(|p| p.path),
             (None, None) => Ok(projects.default_project().path),
         })
-        .await
-        .map_err(|_| RunnerError::Store(StoreError::Interrupted))??;
+        .await??;
         // `Allowed::check` refuses a path that is not UTF-8.
         Ok(path.to_string_lossy().into_owned())
     }
@@ -39,15 +39,13 @@ impl Runner {
     /// project routes (git state, files).
     pub async fn project_dir(&self, id: String) -> Result<std::path::PathBuf, RunnerError> {
         let projects = self.inner.projects.clone();
-        tokio::task::spawn_blocking(move || match id.as_str() {
+        Ok(off_runtime(move || match id.as_str() {
             "default" => Ok(projects.default_project().path),
             // Only ids: a path is for starting a session, not for reading files.
             raw if raw.starts_with('/') => Err(crate::projects::ProjectError::UnknownId(raw.chars().take(64).collect())),
             raw => projects.resolve(raw).map(|p| p.path),
         })
-        .await
-        .map_err(|_| RunnerError::Store(StoreError::Interrupted))?
-        .map_err(RunnerError::from)
+        .await??)
     }
 
     /// Every project a session may run in, most recent first, each with its count of (listed)
@@ -55,12 +53,11 @@ impl Runner {
     pub async fn projects(&self) -> Result<Vec<ProjectInfo>, RunnerError> {
         let marks = self.inner.store.run(move |store| store.session_marks()).await?;
         let projects = self.inner.projects.clone();
-        let mut listed = tokio::task::spawn_blocking(move || {
-            let shown = |id: Uuid| marks.get(&id).is_none_or(|mark| !mark.deleted);
+        let mut listed = off_runtime(move || {
+            let shown = not_deleted(&marks);
             projects.known().iter().map(|project| info(project, &shown)).collect::<Vec<_>>()
         })
-        .await
-        .map_err(|_| RunnerError::Store(StoreError::Interrupted))?;
+        .await?;
         listed.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then_with(|| b.default.cmp(&a.default)).then_with(|| a.name.cmp(&b.name)));
         Ok(listed)
     }
@@ -68,25 +65,23 @@ impl Runner {
     /// The roots, or the folders inside one folder under them: where a project may be chosen.
     pub async fn project_folders(&self, path: Option<String>) -> Result<FolderListing, RunnerError> {
         let projects = self.inner.projects.clone();
-        tokio::task::spawn_blocking(move || projects.folders(path.as_deref()))
-            .await
-            .map_err(|_| RunnerError::Store(StoreError::Interrupted))?
-            .map_err(RunnerError::from)
+        Ok(off_runtime(move || projects.folders(path.as_deref())).await??)
     }
 
     /// Offers a folder as a project (kept across restarts); refused unless it is under a root.
     pub async fn add_project(&self, raw: String) -> Result<ProjectInfo, RunnerError> {
         let projects = self.inner.projects.clone();
-        let (project, new) = tokio::task::spawn_blocking(move || projects.add(&raw))
-            .await
-            .map_err(|_| RunnerError::Store(StoreError::Interrupted))??;
+        let (project, new) = off_runtime(move || projects.add(&raw)).await??;
         if new {
             let path = project.path.to_string_lossy().into_owned();
             self.inner.store.run(move |store| store.add_project(&path, now_ms())).await?;
         }
         let marks = self.inner.store.run(move |store| store.session_marks()).await?;
-        tokio::task::spawn_blocking(move || info(&project, &|id| marks.get(&id).is_none_or(|mark| !mark.deleted)))
-            .await
-            .map_err(|_| RunnerError::Store(StoreError::Interrupted))
+        off_runtime(move || info(&project, &not_deleted(&marks))).await
     }
+}
+
+/// Whether a session counts in a project's list: not deleted here.
+fn not_deleted(marks: &HashMap<Uuid, SessionMark>) -> impl Fn(Uuid) -> bool + '_ {
+    |id| marks.get(&id).is_none_or(|mark| !mark.deleted)
 }

@@ -5,7 +5,7 @@
 //! (`store::session_meta`), and deleting forgets our tasks and hides the session, leaving the
 //! transcript file alone unless the user asks for it to go too.
 
-use super::{now_ms, Runner, RunnerError, SESSION_TASKS_SHOWN};
+use super::{now_ms, off_runtime, Runner, RunnerError, SESSION_TASKS_SHOWN};
 use crate::claude::sessions::{title_line, PendingSession, TITLE_CHARS};
 use crate::projects::{Listing, Project};
 use crate::store::{AuditEntry, SessionMark, SessionTasks};
@@ -106,9 +106,7 @@ impl Runner {
     async fn project_scope(&self, id: Option<String>) -> Result<Option<Project>, RunnerError> {
         let Some(id) = id.filter(|id| !id.is_empty()) else { return Ok(None) };
         let projects = self.inner.projects.clone();
-        let project = tokio::task::spawn_blocking(move || projects.resolve(&id))
-            .await
-            .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+        let project = off_runtime(move || projects.resolve(&id)).await??;
         Ok(Some(project))
     }
 
@@ -158,9 +156,7 @@ impl Runner {
         if transcript
             && let Some(project) = self.session_project(session_id).await? {
             let path = project.index.transcript_path(session_id);
-            tokio::task::spawn_blocking(move || remove_transcript(&path))
-                .await
-                .map_err(|_| RunnerError::Store(crate::store::StoreError::Interrupted))??;
+            off_runtime(move || remove_transcript(&path)).await??;
         }
         let kept = if transcript { "deleted" } else { "kept" };
         let entry = AuditEntry::now("session_deleted", caller)
