@@ -101,6 +101,48 @@ pub fn copy_text(text: &str) {
     }
 }
 
+/// Adds `<script src>` (a module when `module`) to the page, then calls `done` once: `true` when
+/// it has run, `false` when it could not be fetched (offline before it was ever cached; the tag
+/// is removed, so a later call tries again) or added. What the app loads only when first needed
+/// goes through here: the diff viewer, the highlighter, the Markdown module.
+#[cfg(feature = "csr")]
+pub fn add_script(src: &str, module: bool, done: Box<dyn FnOnce(bool)>) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let done = Rc::new(Cell::new(Some(done)));
+    let finish = {
+        let done = done.clone();
+        move |ran: bool| {
+            if let Some(done) = done.take() {
+                done(ran);
+            }
+        }
+    };
+    let script = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|document| Some((document.create_element("script").ok()?.dyn_into::<web_sys::HtmlElement>().ok()?, document)));
+    let Some((script, document)) = script else { return finish(false) };
+    let _ = script.set_attribute("src", src);
+    if module {
+        let _ = script.set_attribute("type", "module");
+    }
+    let on_load = finish.clone();
+    let loaded = Closure::once_into_js(move || on_load(true));
+    let failed_script = script.clone();
+    let on_error = finish.clone();
+    let failed = Closure::once_into_js(move || {
+        failed_script.remove();
+        on_error(false);
+    });
+    script.set_onload(Some(loaded.unchecked_ref()));
+    script.set_onerror(Some(failed.unchecked_ref()));
+    if !matches!(document.body().map(|body| body.append_child(&script)), Some(Ok(_))) {
+        finish(false);
+    }
+}
+
 /// Adds a step to the browser's history at the same address (for something Back should close).
 /// Whether it was added.
 pub fn push_history_step() -> bool {

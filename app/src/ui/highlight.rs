@@ -114,29 +114,19 @@ mod dom {
     }
 
     /// Adds the highlighter's `<script>` once; when it has run, colours what waits for it.
+    /// Offline, say, the blocks stay plain, and the next one to appear tries again.
     fn load(root: web_sys::Element) {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        let Ok(script) = document.create_element("script") else { return };
-        let Ok(script) = script.dyn_into::<web_sys::HtmlElement>() else { return };
-        let _ = script.set_attribute("src", SCRIPT);
         SCRIPT_STATE.set(Script::Loading);
-        let loaded_root = root.clone();
-        let loaded = Closure::once_into_js(move || {
-            SCRIPT_STATE.set(Script::Ready);
-            colour_new_blocks(&loaded_root);
-        });
-        let failed_script = script.clone();
-        let failed = Closure::once_into_js(move || {
-            // Offline, say: the blocks stay plain, and the next one to appear tries again.
-            failed_script.remove();
-            SCRIPT_STATE.set(Script::Absent);
-        });
-        script.set_onload(Some(loaded.unchecked_ref()));
-        script.set_onerror(Some(failed.unchecked_ref()));
-        let appended = document.body().map(|body| body.append_child(&script));
-        if !matches!(appended, Some(Ok(_))) {
-            SCRIPT_STATE.set(Script::Absent);
-        }
+        crate::ui::browser::add_script(
+            SCRIPT,
+            false,
+            Box::new(move |ran| {
+                SCRIPT_STATE.set(if ran { Script::Ready } else { Script::Absent });
+                if ran {
+                    colour_new_blocks(&root);
+                }
+            }),
+        );
     }
 }
 

@@ -75,7 +75,6 @@ mod dom {
     use super::{Show, SCRIPT};
     use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
 
     #[wasm_bindgen]
     extern "C" {
@@ -97,18 +96,21 @@ mod dom {
     }
 
     pub fn show(host: web_sys::Element, what: Show) {
-        let ready = SCRIPT_STATE.with_borrow_mut(|state| match state {
-            Script::Ready => true,
+        let (ready, first) = SCRIPT_STATE.with_borrow_mut(|state| match state {
+            Script::Ready => (true, false),
             Script::Loading(waiting) => {
                 waiting.push((host.clone(), what.clone()));
-                false
+                (false, false)
             }
             Script::Absent => {
                 *state = Script::Loading(vec![(host.clone(), what.clone())]);
-                load();
-                false
+                (false, true)
             }
         });
+        // Outside the borrow: a load that fails at once updates the state itself.
+        if first {
+            load();
+        }
         if ready {
             call(&host, &what);
         }
@@ -140,21 +142,6 @@ mod dom {
                 }
             }
         };
-        let script = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|document| Some((document.create_element("script").ok()?.dyn_into::<web_sys::HtmlElement>().ok()?, document)));
-        let Some((script, document)) = script else { return finish(false) };
-        let _ = script.set_attribute("src", SCRIPT);
-        let failed_script = script.clone();
-        let loaded = Closure::once_into_js(move || finish(true));
-        let failed = Closure::once_into_js(move || {
-            failed_script.remove();
-            finish(false);
-        });
-        script.set_onload(Some(loaded.unchecked_ref()));
-        script.set_onerror(Some(failed.unchecked_ref()));
-        if !matches!(document.body().map(|body| body.append_child(&script)), Some(Ok(_))) {
-            finish(false);
-        }
+        crate::ui::browser::add_script(SCRIPT, false, Box::new(finish));
     }
 }

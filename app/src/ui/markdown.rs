@@ -80,16 +80,16 @@ fn load() {
         let ready = Closure::<dyn FnMut()>::new(|| READY.with(|ready| ready.set(true)));
         let _ = window.add_event_listener_with_callback("claude-markdown-ready", ready.as_ref().unchecked_ref());
         ready.forget();
-        let Some(document) = window.document() else { return };
-        let Ok(script) = document.create_element("script") else { return };
-        let _ = script.set_attribute("type", "module");
-        let _ = script.set_attribute("src", "/load-markdown.js");
-        let failed = Closure::<dyn FnMut()>::new(|| REQUESTED.with(|requested| requested.set(false)));
-        let _ = script.add_event_listener_with_callback("error", failed.as_ref().unchecked_ref());
-        failed.forget();
-        if let Some(head) = document.head() {
-            let _ = head.append_child(&script);
-        }
+        // Failing (offline on a first visit), the next text to render asks again.
+        super::browser::add_script(
+            "/load-markdown.js",
+            true,
+            Box::new(|ran| {
+                if !ran {
+                    REQUESTED.with(|requested| requested.set(false));
+                }
+            }),
+        );
     }
 }
 
